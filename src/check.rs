@@ -1,0 +1,464 @@
+//! One check of one name: place the token, resolve, fetch, diagnose, report.
+//!
+//! Every address of the name is fetched `attempts` times, each on a fresh connection and
+//! all at once, because the CA's perspectives fetch independently and resolvers rotate
+//! records. The verdict then follows the CA's address rules (see [`decide`]). Only when a
+//! fetch fails does the diagnosis make extra requests.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::time::Instant;
+
+use crate::diagnose::{self, Observations, Probe};
+use crate::fetch::{self, Chain, FetchConfig};
+use crate::finding::{Code, Finding, Judgement, Severity, judge};
+use crate::fixes::FixContext;
+use crate::profile::{AddressChoice, Ports, Profile};
+use crate::report::{AddressReport, DomainReport, HopReport, Verdict};
+use crate::resolve::{Addresses, ResolveError, Resolver};
+use crate::token::{Challenge, random_base64url};
+use crate::url::{Host, parse_host};
+use crate::webroot::{self, Layout, SharedLedger};
+
+/// Addresses of one name that are fetched; more are listed but not fetched.
+const MAX_ADDRESSES: usize = 8;
+
+/// Resolved settings for a check run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub profile: &'static Profile,
+    pub ports: Ports,
+    pub timeout: Duration,
+    pub attempts: usize,
+    pub layout: Option<Layout>,
+    /// A token and key authorization written by an ACME client, instead of a random one.
+    pub given: Option<Challenge>,
+}
+
+/// Shared state for the checks of one run.
+pub struct Checker<'a> {
+    pub settings: &'a Settings,
+    pub resolver: &'a Resolver,
+    pub ledger: &'a SharedLedger,
+}
+
+/// The outcome of the attempts on one address.
+pub struct AddressOutcome {
+    pub addr: IpAddr,
+    pub results: Vec<(Chain, Judgement)>,
+}
+
+impl AddressOutcome {
+    /// The first failing judgement, or a pass.
+    fn worst(&self) -> (&Chain, &Judgement) {
+        let failing = self.results.iter().find(|(_, j)| !j.is_pass());
+        let (chain, judgement) = failing.unwrap_or(&self.results[0]);
+        (chain, judgement)
+    }
+
+    fn passed(&self) -> usize {
+        self.results.iter().filter(|(_, j)| j.is_pass()).count()
+    }
+
+    fn all_pass(&self) -> bool {
+        self.passed() == self.results.len()
+    }
+
+    fn all_dial_errors(&self) -> bool {
+        self.results.iter().all(|(_, j)| j.is_dial_error())
+    }
+
+    fn is_mixed(&self) -> bool {
+        let first = self.results[0].1.code();
+        self.results.iter().any(|(_, j)| j.code() != first)
+    }
+}
+
+impl Checker<'_> {
+    /// Checks one name and removes what it wrote, whatever happens.
+    pub async fn check(&self, domain: &str) -> DomainReport {
+        let started = Instant::now();
+        let profile_name = self.settings.profile.name.as_str();
+
+        let challenge = match &self.settings.given {
+            Some(given) => given.clone(),
+            None => match Challenge::random() {
+                Ok(c) => c,
+                Err(e) => return DomainReport::error(domain, profile_name, format!("cannot get random bytes: {e}")),
+            },
+        };
+
+        let placed = match &self.settings.layout {
+            Some(layout) => {
+                let dir = layout.challenge_dir();
+                match webroot::place(
+                    self.ledger,
+                    layout.given(),
+                    &dir,
+                    &challenge.token,
+                    challenge.key_authorization.as_bytes(),
+                ) {
+                    Ok(path) => Some(path),
+                    Err(e) => {
+                        let message = format!("cannot write the token file in {}: {e}", dir.display());
+                        return DomainReport::error(domain, profile_name, message);
+                    }
+                }
+            }
+            None => None,
+        };
+
+        // The whole name is bounded: the attempts and the probes each take at most one
+        // timeout, and DNS is inside the first.
+        let limit = self.settings.timeout * 3;
+        let mut report = match tokio::time::timeout(limit, self.inspect(domain, &challenge, placed.clone())).await {
+            Ok(report) => report,
+            Err(_) => DomainReport::error(
+                domain,
+                profile_name,
+                format!("the check did not finish within {:.1} s", limit.as_secs_f64()),
+            ),
+        };
+
+        if let Some(path) = placed
+            && let Err(e) = webroot::remove(self.ledger, &path)
+        {
+            report.error.get_or_insert(format!("cannot remove {}: {e}", path.display()));
+        }
+        report.elapsed_ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+        report
+    }
+
+    async fn inspect(&self, domain: &str, challenge: &Challenge, token_path: Option<PathBuf>) -> DomainReport {
+        let settings = self.settings;
+        let profile = settings.profile;
+        let mut findings = Vec::new();
+
+        let host = match parse_host(domain) {
+            Ok(host) => host,
+            Err(e) => return DomainReport::error(domain, profile.name.as_str(), format!("invalid name {domain:?}: {e}")),
+        };
+
+        let lookup = self.resolver.lookup(domain, profile.rejects_reserved_addresses);
+        let addresses = match tokio::time::timeout(settings.timeout, lookup).await {
+            Ok(Ok(addresses)) => addresses,
+            Ok(Err(error)) => return self.dns_failure(domain, error),
+            Err(_) => {
+                let error = ResolveError::LookupFailed {
+                    detail: format!("no answer within {:.1} s", settings.timeout.as_secs_f64()),
+                };
+                return self.dns_failure(domain, error);
+            }
+        };
+        findings.extend(reserved_warnings(domain, &addresses));
+
+        let outcomes = self.fetch_all(&host, &addresses, challenge).await;
+        let decision = decide(profile.address_choice, &addresses, &outcomes);
+
+        let fix_context = FixContext {
+            domain,
+            root: settings.layout.as_ref().and_then(|l| l.document_root()),
+            challenge_dir: &settings
+                .layout
+                .as_ref()
+                .map(|l| l.challenge_dir())
+                .unwrap_or_else(|| PathBuf::from("/.well-known/acme-challenge")),
+            http_port: settings.ports.http,
+        };
+
+        let address_reports: Vec<AddressReport> = outcomes
+            .iter()
+            .map(|o| AddressReport {
+                address: o.addr.to_string(),
+                attempts: o.results.len(),
+                passed: o.passed(),
+                code: o.worst().1.code(),
+            })
+            .collect();
+
+        let Some(failing) = decision.failing else {
+            findings.extend(decision.warnings);
+            let hops = outcomes.first().map(|o| HopReport::from_chain(&o.results[0].0)).unwrap_or_default();
+            return finish(domain, profile, Verdict::Pass, findings, None, address_reports, hops, Vec::new());
+        };
+
+        let outcome = &outcomes[failing];
+        let (chain, judgement) = outcome.worst();
+        let probes = if diagnose::needs_probes(judgement) {
+            self.probe(&host, outcome.addr, token_path.is_some()).await
+        } else {
+            Vec::new()
+        };
+
+        let observations = Observations {
+            domain,
+            settings,
+            fix: &fix_context,
+            token_path: token_path.as_deref(),
+            chain,
+            judgement,
+            outcomes: &outcomes,
+            failing_index: failing,
+            probes: &probes,
+        };
+        findings.extend(diagnose::diagnose(&observations));
+        findings.extend(decision.warnings);
+
+        let ca_message = match judgement {
+            Judgement::Fail { ca_message, .. } => Some(ca_message.clone()),
+            Judgement::Pass => None,
+        };
+        let hops = HopReport::from_chain(chain);
+        let probe_reports = probes.iter().map(Probe::report).collect();
+        let mut report = finish(domain, profile, Verdict::Fail, findings, ca_message, address_reports, hops, probe_reports);
+        if report.primary.is_none() {
+            report.primary = judgement.code();
+        }
+        report
+    }
+
+    fn dns_failure(&self, domain: &str, error: ResolveError) -> DomainReport {
+        let profile = self.settings.profile;
+        let (code, detail) = match &error {
+            ResolveError::NoAddress { detail } => (Code::DnsNoAddress, detail.clone()),
+            ResolveError::LookupFailed { detail } => (Code::DnsLookupFailed, detail.clone()),
+        };
+        let fix_context = FixContext {
+            domain,
+            root: None,
+            challenge_dir: std::path::Path::new(""),
+            http_port: self.settings.ports.http,
+        };
+        let (cause, fix) = crate::fixes::symptom(code, &fix_context, "");
+        let finding = Finding {
+            code,
+            severity: Severity::Error,
+            summary: format!("DNS for {domain}: {detail}"),
+            cause,
+            fix,
+            component: None,
+            evidence: None,
+        };
+        finish(
+            domain,
+            profile,
+            Verdict::Fail,
+            vec![finding],
+            Some(format!("DNS problem: {detail}")),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        )
+    }
+
+    async fn fetch_all(&self, host: &Host, addresses: &Addresses, challenge: &Challenge) -> Vec<AddressOutcome> {
+        let config = self.fetch_config();
+        let path = format!("/.well-known/acme-challenge/{}", challenge.token);
+        let addrs: Vec<IpAddr> = addresses.all().take(MAX_ADDRESSES).collect();
+
+        let fetches = addrs.iter().flat_map(|addr| {
+            let config = &config;
+            let path = &path;
+            (0..self.settings.attempts).map(move |_| fetch::fetch_chain(config, host, *addr, path))
+        });
+        let mut chains = join_all(fetches).await.into_iter();
+
+        addrs
+            .iter()
+            .map(|addr| {
+                let results = (0..self.settings.attempts)
+                    .map(|_| {
+                        let chain = chains.next().expect("one chain per attempt");
+                        let judgement = judge(&chain, &challenge.key_authorization, self.settings.profile);
+                        (chain, judgement)
+                    })
+                    .collect();
+                AddressOutcome { addr: *addr, results }
+            })
+            .collect()
+    }
+
+    fn fetch_config(&self) -> FetchConfig<'_> {
+        FetchConfig {
+            profile: self.settings.profile,
+            ports: self.settings.ports,
+            resolver: self.resolver,
+            timeout: self.settings.timeout,
+        }
+    }
+
+    /// Runs the diagnostic probes against one address, writing and removing probe files
+    /// of the tool's own.
+    async fn probe(&self, host: &Host, addr: IpAddr, can_write: bool) -> Vec<Probe> {
+        let config = self.fetch_config();
+        let layout = self.settings.layout.as_ref().filter(|_| can_write);
+        let Ok(missing_token) = random_base64url(32) else {
+            return Vec::new();
+        };
+        let Ok(probe_name) = random_base64url(12) else {
+            return Vec::new();
+        };
+        let probe_content = format!("acme-preflight probe {probe_name}");
+
+        // Probe files: one with an extension beside the token, one at the document root.
+        let mut written = Vec::new();
+        if let Some(layout) = layout {
+            let ext_name = format!("{probe_name}.txt");
+            if let Ok(path) =
+                webroot::place(self.ledger, layout.given(), &layout.challenge_dir(), &ext_name, probe_content.as_bytes())
+            {
+                written.push(("extension-file", format!("/.well-known/acme-challenge/{ext_name}"), Some(path)));
+            }
+            if let Some(root) = layout.document_root() {
+                let top_name = format!("acme-preflight-{probe_name}.txt");
+                if let Ok(path) = webroot::place(self.ledger, root, root, &top_name, probe_content.as_bytes()) {
+                    written.push(("top-level-file", format!("/{top_name}"), Some(path)));
+                }
+            }
+        }
+
+        let mut plan: Vec<(&'static str, String, Option<PathBuf>)> = vec![
+            ("missing-token", format!("/.well-known/acme-challenge/{missing_token}"), None),
+            ("site-root", "/".to_string(), None),
+        ];
+        plan.extend(written);
+
+        let fetches = plan.iter().map(|(_, path, _)| fetch::fetch_chain(&config, host, addr, path));
+        let chains = join_all(fetches).await;
+
+        let mut probes = Vec::new();
+        for ((kind, _, file), chain) in plan.into_iter().zip(chains) {
+            if let Some(path) = &file {
+                let _ = webroot::remove(self.ledger, path);
+            }
+            let served = file.as_ref().map(|_| {
+                let hop = chain.last();
+                hop.error.is_none()
+                    && hop.status == Some(200)
+                    && self.settings.profile.trim_body(&String::from_utf8_lossy(&hop.body)) == probe_content
+            });
+            probes.push(Probe { kind, chain, served });
+        }
+        probes
+    }
+}
+
+/// The CA's verdict over all addresses: which outcome fails the validation, if any, and
+/// the warnings about addresses the CA would not use.
+pub struct Decision {
+    pub failing: Option<usize>,
+    pub warnings: Vec<Finding>,
+}
+
+/// Applies the CA's address rules.
+///
+/// Let's Encrypt connects to the first AAAA address and falls back to the first A address
+/// only when the IPv6 connection does not open. Resolvers rotate records, so any AAAA
+/// address can be first, and any A address when there is no AAAA or IPv6 does not
+/// connect: each of those must pass. Attempts that disagree fail the name, because the
+/// CA's perspectives fetch independently. Pebble takes the first address only.
+pub fn decide(choice: AddressChoice, addresses: &Addresses, outcomes: &[AddressOutcome]) -> Decision {
+    let mut warnings = Vec::new();
+    let index_of = |addr: IpAddr| outcomes.iter().position(|o| o.addr == addr);
+    let v6: Vec<usize> = addresses.ipv6.iter().filter_map(|a| index_of(*a)).collect();
+    let v4: Vec<usize> = addresses.ipv4.iter().filter_map(|a| index_of(*a)).collect();
+
+    if let Some(mixed) = outcomes.iter().position(AddressOutcome::is_mixed) {
+        return Decision {
+            failing: Some(mixed),
+            warnings,
+        };
+    }
+
+    let candidates: Vec<usize> = match choice {
+        AddressChoice::FirstOnly => v6.first().or(v4.first()).copied().into_iter().collect(),
+        AddressChoice::Ipv6ThenIpv4OnDialError => {
+            if v6.is_empty() {
+                v4.clone()
+            } else if v6.iter().any(|i| outcomes[*i].all_dial_errors()) {
+                // The IPv6 path does not connect, so IPv4 decides, unless IPv4 is absent.
+                let mut list: Vec<usize> = v6.iter().copied().filter(|i| !outcomes[*i].all_dial_errors()).collect();
+                if v4.is_empty() {
+                    list.extend(v6.iter().copied());
+                } else {
+                    list.extend(v4.iter().copied());
+                }
+                list
+            } else {
+                v6.clone()
+            }
+        }
+    };
+
+    let failing = candidates.iter().copied().find(|i| !outcomes[*i].all_pass());
+
+    if failing.is_none() {
+        for (i, outcome) in outcomes.iter().enumerate() {
+            if !candidates.contains(&i) && !outcome.all_pass() {
+                let (_, judgement) = outcome.worst();
+                let code = judgement.code().map(|c| c.as_str()).unwrap_or("fail");
+                warnings.push(Finding {
+                    code: Code::AddressMismatch,
+                    severity: Severity::Warning,
+                    summary: format!(
+                        "{} fails ({code}) while the address the CA uses first passes",
+                        outcome.addr
+                    ),
+                    cause: "this address does not serve the token, but the CA reaches it only when the preferred address does not connect".to_string(),
+                    fix: "make every address of the name serve the same site, or remove the DNS record for this one".to_string(),
+                    component: None,
+                    evidence: None,
+                });
+            }
+        }
+    }
+
+    Decision { failing, warnings }
+}
+
+fn reserved_warnings(domain: &str, addresses: &Addresses) -> Vec<Finding> {
+    addresses
+        .dropped
+        .iter()
+        .map(|(addr, block)| Finding {
+            code: Code::DnsReservedAddress,
+            severity: Severity::Warning,
+            summary: format!("DNS returns {addr} for {domain}, a reserved address ({block})"),
+            cause: "Let's Encrypt drops addresses from IANA's special-purpose registries and never connects to them".to_string(),
+            fix: format!("publish the server's public address for {domain}; for a private CA, check with --allow-private"),
+            component: None,
+            evidence: None,
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    domain: &str,
+    profile: &Profile,
+    verdict: Verdict,
+    mut findings: Vec<Finding>,
+    ca_message: Option<String>,
+    addresses: Vec<AddressReport>,
+    hops: Vec<HopReport>,
+    probes: Vec<crate::report::ProbeReport>,
+) -> DomainReport {
+    findings.sort_by_key(|f| f.severity);
+    let primary = diagnose::primary(&findings);
+    DomainReport {
+        domain: domain.to_string(),
+        verdict,
+        primary: if verdict == Verdict::Pass { None } else { primary },
+        findings,
+        profile: profile.name.as_str(),
+        ca_message,
+        error: None,
+        addresses,
+        hops,
+        probes,
+        elapsed_ms: 0.0,
+    }
+}
