@@ -1,0 +1,309 @@
+//! Shared fixtures for tests that run the built binary against real servers on loopback.
+//!
+//! Servers are started as child processes on free loopback ports and stopped by PID when
+//! their guard drops. With `CI=true` a server that cannot start fails the test; elsewhere a
+//! missing server program is reported and the test returns early.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const DOMAIN: &str = "example.test";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_acme-preflight")
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Returns whether a program needed by a test exists. In CI a missing program fails.
+pub fn have(program: &str) -> bool {
+    let found = Path::new(program).exists()
+        || Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !found {
+        assert!(!in_ci(), "{program} is missing; the test command installs it");
+        eprintln!("SKIPPED: {program} is not installed (run scripts/test.sh to install it)");
+    }
+    found
+}
+
+/// A free TCP port on 127.0.0.1 (and, on this loopback, on ::1).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something accepts connections on `addr`.
+pub fn wait_for_port(addr: SocketAddr, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                let _ = stderr.read_to_string(&mut err);
+            }
+            panic!("{what} exited with {status} before listening on {addr}: {err}");
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    panic!("{what} did not listen on {addr} within 20 s");
+}
+
+/// A child process stopped by PID when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // SIGTERM lets nginx and gunicorn stop their workers; the wait reaps the child.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary folder readable by the web server's workers (mode 0755).
+pub fn public_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Starts nginx with `server_body` inside a `server { listen ...; }` block for
+/// example.test on 127.0.0.1 (and ::1 when `ipv6`). `extra_http` goes into the http block.
+pub fn nginx(server_body: &str, extra_http: &str) -> Option<Server> {
+    nginx_on(&[format!("127.0.0.1:{{PORT}}")], server_body, extra_http, free_port())
+}
+
+pub fn nginx_on(listen: &[String], server_body: &str, extra_http: &str, port: u16) -> Option<Server> {
+    if !have("/usr/sbin/nginx") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let listens: String = listen
+        .iter()
+        .map(|l| format!("    listen {};\n", l.replace("{PORT}", &port.to_string())))
+        .collect();
+    let config = format!(
+        "user www-data;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 128; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {d}/access.log;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    {extra_http}
+    server {{
+{listens}        server_name {DOMAIN};
+        {server_body}
+    }}
+}}
+"
+    );
+    fs::write(dir.path().join("nginx.conf"), &config).unwrap();
+    let mut child = Command::new("/usr/sbin/nginx")
+        .args(["-c", &format!("{d}/nginx.conf"), "-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("nginx starts");
+    let addr = listen[0].replace("{PORT}", &port.to_string()).parse().unwrap();
+    wait_for_port(addr, &mut child, "nginx");
+    Some(Server {
+        child,
+        port,
+        dir: Some(dir),
+    })
+}
+
+impl Server {
+    pub fn access_log(&self) -> String {
+        let path = self.dir.as_ref().unwrap().path().join("access.log");
+        fs::read_to_string(path).unwrap_or_default()
+    }
+}
+
+/// Starts one of the apps under tests/apps with gunicorn on 127.0.0.1.
+pub fn gunicorn(app_dir: &str, module: &str, env: &[(&str, &str)]) -> Option<Server> {
+    let gunicorn = repo().join(".test-env/venv/bin/gunicorn");
+    if !have(gunicorn.to_str().unwrap()) {
+        return None;
+    }
+    let port = free_port();
+    let mut command = Command::new(&gunicorn);
+    command
+        .args(["--no-control-socket", "--workers", "1", "--chdir"])
+        .arg(repo().join("tests/apps").join(app_dir))
+        .args(["-b", &format!("127.0.0.1:{port}"), module])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("gunicorn starts");
+    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "gunicorn");
+    Some(Server { child, port, dir: None })
+}
+
+/// Starts the Express app under tests/apps/express_spa.
+pub fn express() -> Option<Server> {
+    if !have("node") || !have(repo().join(".test-env/node/node_modules/express").to_str().unwrap()) {
+        return None;
+    }
+    let port = free_port();
+    let mut child = Command::new("node")
+        .arg(repo().join("tests/apps/express_spa/server.js"))
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node starts");
+    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "express");
+    Some(Server { child, port, dir: None })
+}
+
+/// The result of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    /// The first result of the JSON report.
+    pub fn result(&self) -> Value {
+        self.json()["results"][0].clone()
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        self.result()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+pub fn run(args: &[&str]) -> Run {
+    let output = Command::new(binary())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `check --format json` for example.test pinned to 127.0.0.1 on `port`.
+pub fn check(webroot: &Path, port: u16, extra: &[&str]) -> Run {
+    let port = port.to_string();
+    let root = webroot.display().to_string();
+    let pin = format!("{DOMAIN}:{port}:127.0.0.1");
+    let mut args = vec![
+        "check", DOMAIN, "--webroot", &root, "--resolve", &pin, "--http-port", &port, "--format", "json", "--timeout", "8",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// A snapshot of a folder tree: every path with its mode and, for files, its content.
+pub fn snapshot(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    collect(root, root, &mut out);
+    out
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, (u32, Vec<u8>)>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        let key = path.strip_prefix(root).unwrap().display().to_string();
+        if meta.is_dir() {
+            out.insert(key, (meta.permissions().mode(), Vec::new()));
+            collect(root, &path, out);
+        } else {
+            out.insert(key, (meta.permissions().mode(), fs::read(&path).unwrap_or_default()));
+        }
+    }
+}
+
+/// Asserts a verdict, the primary code, and that `code` is among the findings.
+pub fn assert_result(run: &Run, verdict: &str, primary: Option<&str>, code: Option<&str>) {
+    let result = run.result();
+    assert_eq!(result["verdict"], verdict, "verdict; report:\n{}", run.stdout);
+    if let Some(primary) = primary {
+        assert_eq!(result["primary"], primary, "primary; report:\n{}", run.stdout);
+    }
+    if let Some(code) = code {
+        assert!(run.codes().iter().any(|c| c == code), "{code} not among {:?}; report:\n{}", run.codes(), run.stdout);
+    }
+    let expected_exit = match verdict {
+        "pass" => 0,
+        "fail" => 1,
+        _ => 2,
+    };
+    assert_eq!(run.code, expected_exit, "exit status; stderr:\n{}", run.stderr);
+}
+
+/// The text of the primary finding's fix.
+pub fn primary_fix(run: &Run) -> String {
+    let result = run.result();
+    let primary = result["primary"].as_str().unwrap_or_default().to_string();
+    result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == primary.as_str())
+        .map(|f| f["fix"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}
