@@ -31,6 +31,7 @@ DEBIAN_PACKAGES=(
     "iproute2 /usr/sbin/ip"
     "curl /usr/bin/curl"
     "groff-base /usr/bin/groff"
+    "openssl /usr/bin/openssl"
 )
 
 LOG="$(mktemp)"

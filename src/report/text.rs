@@ -58,6 +58,9 @@ fn render_domain(out: &mut String, result: &DomainReport) {
         let is_primary = i == 0 && Some(finding.code) == result.primary;
         if is_primary {
             out.push_str(&format!("  {tag} {}: {}\n", finding.code.to_string().bold(), finding.summary));
+            if let Some(component) = &finding.component {
+                out.push_str(&format!("    {} {component}\n", "answered by:".bold()));
+            }
             if !finding.cause.is_empty() {
                 out.push_str(&format!("    {} {}\n", "cause:".bold(), finding.cause));
             }

@@ -250,8 +250,11 @@ pub fn check(webroot: &Path, port: u16, extra: &[&str]) -> Run {
     let root = webroot.display().to_string();
     let pin = format!("{DOMAIN}:{port}:127.0.0.1");
     let mut args = vec![
-        "check", DOMAIN, "--webroot", &root, "--resolve", &pin, "--http-port", &port, "--format", "json", "--timeout", "8",
+        "check", DOMAIN, "--webroot", &root, "--resolve", &pin, "--http-port", &port, "--format", "json",
     ];
+    if !extra.contains(&"--timeout") {
+        args.extend_from_slice(&["--timeout", "8"]);
+    }
     args.extend_from_slice(extra);
     run(&args)
 }
