@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod pebble;
+
 pub const DOMAIN: &str = "example.test";
 
 pub fn repo() -> PathBuf {
