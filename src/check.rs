@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use tokio::time::Instant;
 
+use crate::caa::{self, CaaOutcome};
 use crate::diagnose::{self, Observations, Probe};
 use crate::fetch::{self, Chain, FetchConfig};
 use crate::finding::{Code, Finding, Judgement, Severity, judge};
@@ -182,7 +183,17 @@ impl Checker<'_> {
         let Some(failing) = decision.failing else {
             findings.extend(decision.warnings);
             let hops = outcomes.first().map(|o| HopReport::from_chain(&o.results[0].0)).unwrap_or_default();
-            return finish(domain, profile, Verdict::Pass, findings, None, address_reports, hops, Vec::new());
+            let caa = self.check_caa(domain).await;
+            let verdict = match caa_finding(domain, &caa) {
+                Some(finding) => {
+                    findings.push(finding);
+                    Verdict::Fail
+                }
+                None => Verdict::Pass,
+            };
+            let mut report = finish(domain, profile, verdict, findings, None, address_reports, hops, Vec::new());
+            report.caa = Some(caa);
+            return report;
         };
 
         let outcome = &outcomes[failing];
@@ -218,6 +229,33 @@ impl Checker<'_> {
             report.primary = judgement.code();
         }
         report
+    }
+
+    /// Checks CAA as the profile's CA would, when the name's DNS can be seen.
+    async fn check_caa(&self, domain: &str) -> CaaOutcome {
+        let Some(identity) = self.settings.profile.caa_identity else {
+            return CaaOutcome::NotChecked {
+                detail: format!("{} does not check CAA", self.settings.profile.ca_name),
+            };
+        };
+        if domain.parse::<IpAddr>().is_ok() || domain.starts_with('[') {
+            return CaaOutcome::NotChecked {
+                detail: "CAA does not apply to IP address identifiers".to_string(),
+            };
+        }
+        if self.resolver.pins().contains(domain) && !self.resolver.has_dns_server() {
+            return CaaOutcome::NotChecked {
+                detail: "CAA was not checked because the name is pinned with --resolve; give --dns-server to check it"
+                    .to_string(),
+            };
+        }
+        match tokio::time::timeout(self.settings.timeout, caa::check(self.resolver, domain, identity)).await {
+            Ok(outcome) => outcome,
+            Err(_) => CaaOutcome::LookupFailed {
+                name: domain.to_string(),
+                detail: format!("no CAA answer within {:.1} s", self.settings.timeout.as_secs_f64()),
+            },
+        }
     }
 
     fn dns_failure(&self, domain: &str, error: ResolveError) -> DomainReport {
@@ -419,6 +457,31 @@ pub fn decide(choice: AddressChoice, addresses: &Addresses, outcomes: &[AddressO
     Decision { failing, warnings }
 }
 
+/// The finding for a CAA outcome that fails validation, if it does.
+fn caa_finding(domain: &str, outcome: &CaaOutcome) -> Option<Finding> {
+    match outcome {
+        CaaOutcome::Forbidden { set_at, detail } => Some(Finding {
+            code: Code::CaaForbids,
+            severity: Severity::Error,
+            summary: format!("the CAA records at {set_at} do not allow this CA to issue for {domain} by HTTP-01: {detail}"),
+            cause: "CAA records name the CAs that may issue for a name; the CA checks them after the HTTP fetch and refuses when it is not listed".to_string(),
+            fix: format!("add a CAA record at {set_at} such as `{set_at}. CAA 0 issue \"letsencrypt.org\"` (and list http-01 if the record has validationmethods), or remove the records that exclude it"),
+            component: None,
+            evidence: None,
+        }),
+        CaaOutcome::LookupFailed { name, detail } => Some(Finding {
+            code: Code::CaaLookupFailed,
+            severity: Severity::Error,
+            summary: format!("the CAA lookup for {name} failed: {detail}"),
+            cause: "the CA must get an answer (possibly empty) for CAA at the name and each parent; a DNS server that fails CAA queries (SERVFAIL, timeouts) makes validation fail".to_string(),
+            fix: format!("make the authoritative DNS servers for {name} answer CAA queries, with an empty answer when there are no CAA records"),
+            component: None,
+            evidence: None,
+        }),
+        _ => None,
+    }
+}
+
 fn reserved_warnings(domain: &str, addresses: &Addresses) -> Vec<Finding> {
     addresses
         .dropped
@@ -459,6 +522,7 @@ fn finish(
         addresses,
         hops,
         probes,
+        caa: None,
         elapsed_ms: 0.0,
     }
 }

@@ -90,6 +90,8 @@ codes! {
     TokenUnreadable = "token-unreadable", true, "the web server cannot read the token file";
     AddressMismatch = "address-mismatch", true, "the addresses of this name answer differently";
     InconsistentBackends = "inconsistent-backends", true, "repeated fetches answer differently";
+    CaaForbids = "caa-forbids", true, "CAA records do not allow the CA to issue by HTTP-01";
+    CaaLookupFailed = "caa-lookup-failed", false, "the CAA lookup failed";
     DnsReservedAddress = "dns-reserved-address", false, "DNS returns an address the CA drops";
     CdnProxy = "cdn-proxy", false, "a CDN or proxy answers for this name";
     LeftoverFiles = "leftover-files", false, "files from an earlier interrupted check";

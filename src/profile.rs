@@ -95,6 +95,8 @@ pub struct Profile {
     pub address_choice: AddressChoice,
     /// The CA's own deadline for one validation, used as the default `--timeout`.
     pub deadline: Duration,
+    /// The issuer domain CAA records must name, or `None` for a CA that skips CAA.
+    pub caa_identity: Option<&'static str>,
 }
 
 /// Let's Encrypt's validation authority, one perspective.
@@ -116,6 +118,7 @@ pub static LETSENCRYPT: Profile = Profile {
     rejects_reserved_addresses: true,
     address_choice: AddressChoice::Ipv6ThenIpv4OnDialError,
     deadline: Duration::from_secs(20),
+    caa_identity: Some("letsencrypt.org"),
 };
 
 /// Pebble, whose HTTP client follows Go's defaults: 10 requests at most, so 9 redirects.
@@ -137,6 +140,7 @@ pub static PEBBLE: Profile = Profile {
     rejects_reserved_addresses: false,
     address_choice: AddressChoice::FirstOnly,
     deadline: Duration::from_secs(15),
+    caa_identity: None,
 };
 
 /// The ports a check uses: where the first request goes and where redirects may go.

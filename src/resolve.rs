@@ -12,7 +12,7 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{RData, RecordType};
 use tokio::sync::OnceCell;
 
 use crate::reserved;
@@ -220,6 +220,34 @@ impl Resolver {
                 }
                 Err(ResolveError::NoAddress { detail })
             }
+        }
+    }
+
+    /// Whether DNS lookups go to a server given with `--dns-server`.
+    pub fn has_dns_server(&self) -> bool {
+        self.dns_server.is_some()
+    }
+
+    /// Looks up the CAA records of exactly `name`. An empty answer or NXDOMAIN is an empty
+    /// set; any other failure is an error, as at the CA.
+    pub async fn caa(&self, name: &str) -> Result<Vec<crate::caa::CaaRecord>, String> {
+        let dns = self.dns().await.as_ref().map_err(Clone::clone)?;
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        match dns.lookup(fqdn.as_str(), RecordType::CAA).await {
+            Ok(lookup) => Ok(lookup
+                .answers()
+                .iter()
+                .filter_map(|record| match &record.data {
+                    RData::CAA(caa) => Some(crate::caa::CaaRecord {
+                        critical: caa.issuer_critical,
+                        tag: caa.tag.clone(),
+                        value: String::from_utf8_lossy(&caa.value).into_owned(),
+                    }),
+                    _ => None,
+                })
+                .collect()),
+            Err(error) if error.is_nx_domain() || error.is_no_records_found() => Ok(Vec::new()),
+            Err(error) => Err(format!("looking up CAA for {name}: {error}")),
         }
     }
 

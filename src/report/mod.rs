@@ -122,6 +122,9 @@ pub struct DomainReport {
     /// The hops of the decisive fetch: the failing one, or the first one on a pass.
     pub hops: Vec<HopReport>,
     pub probes: Vec<ProbeReport>,
+    /// The CAA check, made after the fetch passes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caa: Option<crate::caa::CaaOutcome>,
     pub elapsed_ms: f64,
 }
 
@@ -138,6 +141,7 @@ impl DomainReport {
             addresses: Vec::new(),
             hops: Vec::new(),
             probes: Vec::new(),
+            caa: None,
             elapsed_ms: 0.0,
         }
     }

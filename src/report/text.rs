@@ -49,6 +49,17 @@ fn render_domain(out: &mut String, result: &DomainReport) {
         ));
     }
 
+    if let Some(caa) = &result.caa {
+        let line = match caa {
+            crate::caa::CaaOutcome::Allowed { detail, .. } => format!("CAA: {detail}"),
+            crate::caa::CaaOutcome::NotChecked { detail } => format!("CAA: {detail}"),
+            _ => String::new(),
+        };
+        if !line.is_empty() {
+            out.push_str(&format!("  {}\n", line.dimmed()));
+        }
+    }
+
     for (i, finding) in result.findings.iter().enumerate() {
         let tag = match finding.severity {
             Severity::Error => "error".red(),
