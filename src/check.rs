@@ -260,9 +260,9 @@ impl Checker<'_> {
 
     fn dns_failure(&self, domain: &str, error: ResolveError) -> DomainReport {
         let profile = self.settings.profile;
-        let (code, detail) = match &error {
-            ResolveError::NoAddress { detail } => (Code::DnsNoAddress, detail.clone()),
-            ResolveError::LookupFailed { detail } => (Code::DnsLookupFailed, detail.clone()),
+        let (code, detail, dropped) = match &error {
+            ResolveError::NoAddress { detail, dropped } => (Code::DnsNoAddress, detail.clone(), dropped.clone()),
+            ResolveError::LookupFailed { detail } => (Code::DnsLookupFailed, detail.clone(), Vec::new()),
         };
         let fix_context = FixContext {
             domain,
@@ -280,11 +280,21 @@ impl Checker<'_> {
             component: None,
             evidence: None,
         };
+        let warnings = reserved_warnings(
+            domain,
+            &Addresses {
+                source: crate::resolve::Source::Dns,
+                ipv6: Vec::new(),
+                ipv4: Vec::new(),
+                dropped,
+                kept_reserved: Vec::new(),
+            },
+        );
         finish(
             domain,
             profile,
             Verdict::Fail,
-            vec![finding],
+            std::iter::once(finding).chain(warnings).collect(),
             Some(format!("DNS problem: {detail}")),
             Vec::new(),
             Vec::new(),
@@ -483,6 +493,15 @@ fn caa_finding(domain: &str, outcome: &CaaOutcome) -> Option<Finding> {
 }
 
 fn reserved_warnings(domain: &str, addresses: &Addresses) -> Vec<Finding> {
+    let kept = addresses.kept_reserved.iter().map(|(addr, block)| Finding {
+        code: Code::DnsReservedAddress,
+        severity: Severity::Info,
+        summary: format!("{addr} for {domain} is a reserved address ({block}), kept because of --allow-private"),
+        cause: "a private CA may connect to it, but a public CA such as Let's Encrypt drops addresses from IANA's special-purpose registries".to_string(),
+        fix: format!("nothing for a private CA; for a public CA, publish the server's public address for {domain}"),
+        component: None,
+        evidence: None,
+    });
     addresses
         .dropped
         .iter()
@@ -495,6 +514,7 @@ fn reserved_warnings(domain: &str, addresses: &Addresses) -> Vec<Finding> {
             component: None,
             evidence: None,
         })
+        .chain(kept)
         .collect()
 }
 

@@ -281,6 +281,7 @@ async fn pick_address(
                 None => {
                     return Err(FetchError::Dns(ResolveError::NoAddress {
                         detail: format!("no usable address for {name}"),
+                        dropped: addresses.dropped,
                     }));
                 }
             }

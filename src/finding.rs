@@ -260,7 +260,7 @@ fn judge_error(error: &FetchError, ip: &str, url: &str, profile: &Profile) -> Ju
     let fetching = |what: &str| format!("{ip}: Fetching {url}: {what}");
 
     match error {
-        FetchError::Dns(ResolveError::NoAddress { detail }) => {
+        FetchError::Dns(ResolveError::NoAddress { detail, .. }) => {
             fail(Code::DnsNoAddress, detail.clone(), format!("DNS problem: {detail}"))
         }
         FetchError::Dns(ResolveError::LookupFailed { detail }) => fail(

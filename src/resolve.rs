@@ -96,6 +96,8 @@ pub struct Addresses {
     pub ipv4: Vec<IpAddr>,
     /// Addresses DNS returned that the CA would drop, with the registry block's name.
     pub dropped: Vec<(IpAddr, &'static str)>,
+    /// Reserved addresses kept because of `--allow-private`, which a public CA would drop.
+    pub kept_reserved: Vec<(IpAddr, &'static str)>,
 }
 
 impl Addresses {
@@ -114,6 +116,7 @@ impl Addresses {
             ipv6: list.iter().filter(|a| a.is_ipv6()).copied().collect(),
             ipv4: list.iter().filter(|a| a.is_ipv4()).copied().collect(),
             dropped: Vec::new(),
+            kept_reserved: Vec::new(),
         }
     }
 }
@@ -121,8 +124,12 @@ impl Addresses {
 /// Why a host has no usable address.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResolveError {
-    /// The lookups worked but left no usable address.
-    NoAddress { detail: String },
+    /// The lookups worked but left no usable address. `dropped` lists the reserved
+    /// addresses that the CA would not use.
+    NoAddress {
+        detail: String,
+        dropped: Vec<(IpAddr, &'static str)>,
+    },
     /// A lookup failed: NXDOMAIN, SERVFAIL, a timeout or no reachable resolver.
     LookupFailed { detail: String },
 }
@@ -180,9 +187,17 @@ impl Resolver {
             ipv6: Vec::new(),
             ipv4: Vec::new(),
             dropped: Vec::new(),
+            kept_reserved: Vec::new(),
         };
         let v4 = collect_family(v4, &mut addresses.ipv4);
         let v6 = collect_family(v6, &mut addresses.ipv6);
+
+        if drop_reserved && self.allow_private {
+            addresses.kept_reserved = addresses
+                .all()
+                .filter_map(|addr| reserved::special_purpose(addr).map(|block| (addr, block)))
+                .collect();
+        }
 
         if drop_reserved && !self.allow_private {
             for list in [&mut addresses.ipv6, &mut addresses.ipv4] {
@@ -218,7 +233,10 @@ impl Resolver {
                         addresses.dropped.iter().map(|(a, _)| a.to_string()).collect();
                     detail.push_str(&format!(" (dropped reserved addresses: {})", list.join(", ")));
                 }
-                Err(ResolveError::NoAddress { detail })
+                Err(ResolveError::NoAddress {
+                    detail,
+                    dropped: addresses.dropped,
+                })
             }
         }
     }

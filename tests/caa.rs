@@ -15,7 +15,7 @@ fn add_caa(pebble: &Pebble, host: &str, tag: &str, value: &str) {
 }
 
 #[test]
-fn caa_rules_with_a_real_dns_server() {
+fn caa_and_reserved_addresses_with_real_dns() {
     let http_port = free_port();
     let Some(pebble) = Pebble::start(http_port) else { return };
     let w = public_dir();
@@ -64,7 +64,19 @@ fn caa_rules_with_a_real_dns_server() {
     let servfail = check("www.parent5.test");
     assert_result(&servfail, "fail", Some("caa-lookup-failed"), None);
 
-    let pin = format!("pinned.example.test:*:127.0.0.1");
+    let private = run(&["check", "plain.example.test", "--webroot", &root, "--http-port", &port, "--dns-server", &dns, "--format", "json"]);
+    assert_result(&private, "fail", Some("dns-no-address"), Some("dns-reserved-address"));
+
+    let severities: Vec<String> = none.result()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "dns-reserved-address")
+        .map(|f| f["severity"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(severities, ["info"], "--allow-private keeps the address and says a public CA would drop it");
+
+    let pin = "pinned.example.test:*:127.0.0.1".to_string();
     let pinned = run(&["check", "pinned.example.test", "--webroot", &root, "--http-port", &port, "--resolve", &pin, "--format", "json"]);
     assert_result(&pinned, "pass", None, None);
     assert_eq!(pinned.result()["caa"]["status"], "not-checked");
