@@ -225,6 +225,7 @@ impl Checker<'_> {
         let hops = HopReport::from_chain(chain);
         let probe_reports = probes.iter().map(Probe::report).collect();
         let mut report = finish(domain, profile, Verdict::Fail, findings, ca_message, address_reports, hops, probe_reports);
+        report.local_path = token_path.as_deref().map(webroot::access_path).unwrap_or_default();
         if report.primary.is_none() {
             report.primary = judgement.code();
         }
@@ -542,6 +543,7 @@ fn finish(
         addresses,
         hops,
         probes,
+        local_path: Vec::new(),
         caa: None,
         elapsed_ms: 0.0,
     }

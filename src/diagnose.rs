@@ -285,13 +285,20 @@ fn https_redirect_not_served(obs: &Observations, identity: &Identity, evidence: 
             fixes::serve_prefix(Some(other), obs.fix)
         ),
     };
+    let mut evidence = evidence.clone();
+    if let Some(tls) = &last.tls {
+        evidence.notes.push(format!(
+            "the HTTPS side presented {}; the CA accepts any certificate here",
+            tls.describe()
+        ));
+    }
     root(
         Code::HttpsRedirectNotServed,
         format!("{} redirects to {}, which answered with {}", hops[0].url, last.url, status_text(last)),
         "the HTTP server redirects the challenge to HTTPS, and the HTTPS site does not serve the challenge folder (another root, or another virtual host)".to_string(),
         fix,
         identity,
-        evidence,
+        &evidence,
     )
 }
 

@@ -84,11 +84,103 @@ pub enum FetchError {
     Redirect(RedirectViolation),
 }
 
-/// TLS facts about an HTTPS hop. Certificates are never verified, as the CA does not.
-#[derive(Clone, Debug, serde::Serialize)]
+/// TLS facts about an HTTPS hop. Certificates are never verified, as the CA does not
+/// verify them; these fields only describe what was presented.
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct TlsInfo {
     pub version: String,
+    /// Certificates in the chain the server sent.
     pub certificates: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// DNS names and addresses in the subject alternative name extension.
+    pub names: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    pub self_signed: bool,
+    pub expired: bool,
+    /// Whether a name in the certificate covers the host (wildcards included).
+    pub matches_host: bool,
+}
+
+impl TlsInfo {
+    /// Describes the end-entity certificate for a report: "self-signed, expired, for a.test".
+    pub fn describe(&self) -> String {
+        let mut traits = Vec::new();
+        if self.self_signed {
+            traits.push("self-signed".to_string());
+        }
+        if self.expired {
+            traits.push("expired".to_string());
+        }
+        if !self.matches_host {
+            traits.push("not for this name".to_string());
+        }
+        let names = if self.names.is_empty() {
+            self.subject.clone().unwrap_or_default()
+        } else {
+            self.names.join(", ")
+        };
+        let kind = if traits.is_empty() { "valid-looking".to_string() } else { traits.join(", ") };
+        format!("a {kind} certificate for {names} ({})", self.version)
+    }
+}
+
+/// Summarizes the end-entity certificate a server presented for `host`.
+fn describe_certificate(der: &[u8], host: &Host, version: String, count: usize) -> TlsInfo {
+    let mut info = TlsInfo {
+        version,
+        certificates: count,
+        ..TlsInfo::default()
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+        return info;
+    };
+
+    info.subject = Some(sanitize::escape(&cert.subject().to_string()));
+    info.issuer = Some(sanitize::escape(&cert.issuer().to_string()));
+    info.self_signed = cert.subject().as_raw() == cert.issuer().as_raw();
+    info.not_after = Some(cert.validity().not_after.to_string());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    info.expired = cert.validity().not_after.timestamp() < now;
+
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for name in &san.value.general_names {
+            match name {
+                x509_parser::extensions::GeneralName::DNSName(dns) => info.names.push(sanitize::escape(dns)),
+                x509_parser::extensions::GeneralName::IPAddress(bytes) => {
+                    let addr = match bytes.len() {
+                        4 => <[u8; 4]>::try_from(*bytes).ok().map(|b| IpAddr::from(b).to_string()),
+                        16 => <[u8; 16]>::try_from(*bytes).ok().map(|b| IpAddr::from(b).to_string()),
+                        _ => None,
+                    };
+                    info.names.extend(addr);
+                }
+                _ => {}
+            }
+        }
+    }
+    let host_text = match host {
+        Host::Name(name) => name.clone(),
+        Host::V4(addr) => addr.to_string(),
+        Host::V6 { addr, .. } => addr.to_string(),
+        Host::Empty => String::new(),
+    };
+    info.matches_host = info.names.iter().any(|n| name_covers(n, &host_text));
+    info
+}
+
+fn name_covers(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host.split_once('.').is_some_and(|(_, parent)| parent == rest),
+        None => pattern == host,
+    }
 }
 
 /// One request and what came back.
@@ -332,12 +424,17 @@ async fn request_inner(
             Ok(Ok(tls)) => tls,
         };
         let (_, session) = tls.get_ref();
-        hop.tls = Some(TlsInfo {
-            version: session
-                .protocol_version()
-                .map(|v| format!("{v:?}"))
-                .unwrap_or_default(),
-            certificates: session.peer_certificates().map_or(0, |c| c.len()),
+        let version = session
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default();
+        let chain = session.peer_certificates().unwrap_or_default();
+        hop.tls = Some(match chain.first() {
+            Some(end_entity) => describe_certificate(end_entity.as_ref(), &hop.url.host, version, chain.len()),
+            None => TlsInfo {
+                version,
+                ..TlsInfo::default()
+            },
         });
         exchange(config, hop, tls, Arc::new(Mutex::new(Vec::new())), deadline, started).await
     } else {

@@ -133,6 +133,14 @@ fn nginx_closed_challenge_folder_is_token_unreadable() {
     assert_result(&run, "fail", Some("token-unreadable"), Some("forbidden"));
     let fix = primary_fix(&run);
     assert!(fix.contains("chmod o+x") && fix.contains("acme-challenge"), "{fix}");
+    let closed: Vec<String> = run.result()["local_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|step| step["others_can_access"] == false)
+        .map(|step| step["mode"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(closed, ["0700"]);
     assert_eq!(snapshot(w.path()), before);
 }
 
@@ -147,7 +155,7 @@ fn nginx_https_redirect_to_other_folder_is_not_served() {
     let certs = tempfile::tempdir().unwrap();
     let (key, cert) = (certs.path().join("key.pem"), certs.path().join("cert.pem"));
     let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=example.test", "-keyout"])
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=example.test", "-addext", "subjectAltName=DNS:example.test", "-keyout"])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
@@ -177,6 +185,11 @@ fn nginx_https_redirect_to_other_folder_is_not_served() {
     assert!(primary_fix(&run).contains("location /"), "{}", primary_fix(&run));
     let hops = run.result()["hops"].as_array().unwrap().len();
     assert_eq!(hops, 2);
+    let tls = &run.result()["hops"][1]["tls"];
+    assert_eq!(tls["self_signed"], true, "{tls}");
+    assert_eq!(tls["names"][0], "example.test", "{tls}");
+    let notes = run.result()["findings"][0]["evidence"]["notes"].to_string();
+    assert!(notes.contains("self-signed"), "{notes}");
     assert_eq!(snapshot(w.path()), before);
 }
 

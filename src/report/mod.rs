@@ -122,6 +122,10 @@ pub struct DomainReport {
     /// The hops of the decisive fetch: the failing one, or the first one on a pass.
     pub hops: Vec<HopReport>,
     pub probes: Vec<ProbeReport>,
+    /// Mode and owner of each folder from `/` to the token file, on a failure: the web
+    /// server's workers need to pass through every folder and read the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub local_path: Vec<crate::webroot::PathStep>,
     /// The CAA check, made after the fetch passes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caa: Option<crate::caa::CaaOutcome>,
@@ -141,6 +145,7 @@ impl DomainReport {
             addresses: Vec::new(),
             hops: Vec::new(),
             probes: Vec::new(),
+            local_path: Vec::new(),
             caa: None,
             elapsed_ms: 0.0,
         }

@@ -48,9 +48,24 @@ pub fn have(program: &str) -> bool {
     found
 }
 
-/// A free TCP port on 127.0.0.1 (and, on this loopback, on ::1).
+/// A free TCP port on 127.0.0.1 and ::1.
+///
+/// Ports come from a counter, so two tests of one process never get the same port, even
+/// when one has not bound its port yet; the kernel's ephemeral choice cannot promise that.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Below Linux's ephemeral range (32768 and up), where listeners bound to port 0 land.
+    let base = 10_000 + (std::process::id() % 1000) as u16 * 20;
+    loop {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = base + offset % 2_000;
+        let v4 = TcpListener::bind(("127.0.0.1", port)).is_ok();
+        let v6 = TcpListener::bind(("::1", port)).is_ok();
+        if v4 && v6 {
+            return port;
+        }
+    }
 }
 
 /// Waits until something accepts connections on `addr`.
