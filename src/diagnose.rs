@@ -431,7 +431,9 @@ fn intercept_fix(obs: &Observations, identity: &Identity) -> String {
 }
 
 fn webroot_not_served(obs: &Observations, identity: &Identity, evidence: &Evidence) -> Option<Finding> {
-    if identity.framework().is_some() {
+    // Only a "not found" says the file is missing from what the server serves; a 401, 403
+    // or 5xx on every path has its own cause, which the symptom finding names.
+    if identity.framework().is_some() || !matches!(obs.chain.last().status, Some(404) | Some(410)) {
         return None;
     }
     let top = obs.served("top-level-file");

@@ -327,3 +327,89 @@ pub fn primary_fix(run: &Run) -> String {
         .map(|f| f["fix"].as_str().unwrap().to_string())
         .unwrap_or_default()
 }
+
+/// Starts Apache httpd in the foreground on 127.0.0.1 with `body` inside the server
+/// config, for example.test.
+pub fn apache(document_root: &Path, body: &str) -> Option<Server> {
+    if !have("/usr/sbin/apache2") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let port = free_port();
+    let modules = ["mpm_event", "authz_core", "authz_host", "mime", "dir", "alias", "rewrite", "headers", "proxy", "proxy_http"];
+    let loads: String = modules
+        .iter()
+        .map(|m| format!("LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"))
+        .collect();
+    let config = format!(
+        "{loads}
+ServerRoot {d}
+PidFile {d}/httpd.pid
+DefaultRuntimeDir {d}
+Mutex file:{d} default
+ErrorLog {d}/error.log
+Listen 127.0.0.1:{port}
+User www-data
+Group www-data
+ServerName {DOMAIN}
+TypesConfig /etc/mime.types
+DocumentRoot {root}
+<Directory {root}>
+    Require all granted
+    AllowOverride All
+</Directory>
+{body}
+",
+        root = document_root.display()
+    );
+    fs::write(dir.path().join("httpd.conf"), config).unwrap();
+    let mut child = Command::new("/usr/sbin/apache2")
+        .args(["-f", &format!("{d}/httpd.conf"), "-DFOREGROUND"])
+        .env("APACHE_RUN_DIR", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("apache2 starts");
+    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "apache2");
+    Some(Server {
+        child,
+        port,
+        dir: Some(dir),
+    })
+}
+
+/// Starts lighttpd in the foreground on 127.0.0.1 with `body` appended to its config.
+pub fn lighttpd(document_root: &Path, body: &str) -> Option<Server> {
+    if !have("/usr/sbin/lighttpd") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let port = free_port();
+    let config = format!(
+        "server.modules = (\"mod_access\", \"mod_alias\", \"mod_rewrite\")
+server.document-root = \"{root}\"
+server.bind = \"127.0.0.1\"
+server.port = {port}
+server.username = \"www-data\"
+server.groupname = \"www-data\"
+mimetype.assign = (\".txt\" => \"text/plain\", \".html\" => \"text/html\")
+{body}
+",
+        root = document_root.display()
+    );
+    fs::write(dir.path().join("lighttpd.conf"), config).unwrap();
+    let mut child = Command::new("/usr/sbin/lighttpd")
+        .args(["-D", "-f", &format!("{d}/lighttpd.conf")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lighttpd starts");
+    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "lighttpd");
+    Some(Server {
+        child,
+        port,
+        dir: Some(dir),
+    })
+}
