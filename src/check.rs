@@ -92,6 +92,11 @@ impl Checker<'_> {
             },
         };
 
+        let leftovers = match &self.settings.layout {
+            Some(layout) => webroot::find_leftovers(self.ledger, &layout.challenge_dir()),
+            None => Vec::new(),
+        };
+
         let placed = match &self.settings.layout {
             Some(layout) => {
                 let dir = layout.challenge_dir();
@@ -123,6 +128,10 @@ impl Checker<'_> {
                 format!("the check did not finish within {:.1} s", limit.as_secs_f64()),
             ),
         };
+
+        if !leftovers.is_empty() {
+            report.findings.push(leftover_finding(&leftovers));
+        }
 
         if let Some(path) = placed
             && let Err(e) = webroot::remove(self.ledger, &path)
@@ -350,7 +359,7 @@ impl Checker<'_> {
         let Ok(probe_name) = random_base64url(12) else {
             return Vec::new();
         };
-        let probe_content = format!("acme-preflight probe {probe_name}");
+        let probe_content = format!("{}{probe_name}", webroot::PROBE_MARKER);
 
         // Probe files: one with an extension beside the token, one at the document root.
         let mut written = Vec::new();
@@ -466,6 +475,20 @@ pub fn decide(choice: AddressChoice, addresses: &Addresses, outcomes: &[AddressO
     }
 
     Decision { failing, warnings }
+}
+
+fn leftover_finding(paths: &[PathBuf]) -> Finding {
+    let shown: Vec<String> = paths.iter().take(5).map(|p| p.display().to_string()).collect();
+    let more = if paths.len() > 5 { format!(" and {} more", paths.len() - 5) } else { String::new() };
+    Finding {
+        code: Code::LeftoverFiles,
+        severity: Severity::Warning,
+        summary: format!("{} file(s) from an earlier interrupted check: {}{more}", paths.len(), shown.join(", ")),
+        cause: "a check was killed (SIGKILL, a crash, a power cut) before it could remove its token or probe files".to_string(),
+        fix: "remove those files; their content marks them as this tool's, and no ACME client reads them".to_string(),
+        component: None,
+        evidence: None,
+    }
 }
 
 /// The finding for a CAA outcome that fails validation, if it does.

@@ -194,6 +194,9 @@ pub struct Hop {
     /// Response headers, names lowercased, values escaped and bounded; cookies keep only
     /// their names.
     pub headers: Vec<(String, String)>,
+    /// The raw `Location` header, unescaped and uncut, because the redirect checks must
+    /// see exactly what the CA sees. The response head limit bounds its size.
+    pub location: Option<String>,
     /// The decoded body, at most [`BODY_CAPTURE`] bytes.
     pub body: Vec<u8>,
     /// Whether the body continued past what was kept.
@@ -213,6 +216,7 @@ impl Hop {
             fallback_from: None,
             status: None,
             headers: Vec::new(),
+            location: None,
             body: Vec::new(),
             body_truncated: false,
             tls: None,
@@ -338,9 +342,9 @@ fn redirect_location(profile: &Profile, hop: &Hop) -> Option<String> {
         return None;
     }
     let status = hop.status?;
-    let location = hop.header("location");
+    let location = hop.location.as_ref();
     if profile.is_redirect(status, location.is_some()) {
-        location.map(str::to_string)
+        location.cloned()
     } else {
         None
     }
@@ -512,6 +516,12 @@ where
     hop.head_ms = Some(millis(started.elapsed()));
     hop.status = Some(response.status().as_u16());
     hop.headers = keep_headers(response.headers());
+    // Go reads a Location header as text; bytes that are not UTF-8 become U+FFFD here and
+    // then fail URL parsing as the CA's would.
+    hop.location = response
+        .headers()
+        .get("location")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
 
     let gzip = response
         .headers()

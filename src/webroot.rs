@@ -272,6 +272,34 @@ fn chown_like(_path: &Path, _reference: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Files in `dir` that an earlier run of this tool left behind (it was killed before its
+/// cleanup), recognized by content rather than name because tokens look alike. Files this
+/// run placed are not listed.
+pub fn find_leftovers(ledger: &SharedLedger, dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let ours: Vec<PathBuf> = lock(ledger).files.iter().map(|f| f.path.clone()).collect();
+    let mut found = Vec::new();
+
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
+        if !meta.is_file() || meta.len() > 4096 || ours.contains(&path) {
+            continue;
+        }
+        let Ok(content) = fs::read(&path) else { continue };
+        if crate::token::is_own_key_authorization(&content) || content.starts_with(PROBE_MARKER.as_bytes()) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Start of the content of every probe file the diagnosis writes.
+pub const PROBE_MARKER: &str = "acme-preflight probe ";
+
 /// One folder or file on the way from the document root to the token, and whether other
 /// users can pass through or read it.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -212,3 +212,54 @@ fn demo_prints_a_pass_and_a_fail_with_fix() {
     assert!(run.stdout.contains("[catch-all]"), "{}", run.stdout);
     assert!(run.stdout.contains("fix:") && run.stdout.contains("cause:"), "{}", run.stdout);
 }
+
+#[test]
+fn leftover_token_is_reported_not_removed() {
+    let w = public_dir();
+    let challenge = w.path().join(".well-known/acme-challenge");
+    fs::create_dir_all(&challenge).unwrap();
+    let old = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    fs::write(challenge.join(old), format!("{old}.acme-preflight-0123456789abcdefghijklmnopqr")).unwrap();
+    let certbot = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    fs::write(challenge.join(certbot), format!("{certbot}.{}", "x".repeat(43))).unwrap();
+    let before = snapshot(w.path());
+
+    let run = check(w.path(), free_port(), &[]);
+
+    let leftovers: Vec<String> = run.result()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "leftover-files")
+        .map(|f| f["summary"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{}", run.stdout);
+    assert!(leftovers[0].contains(old), "{}", leftovers[0]);
+    assert!(!leftovers[0].contains(certbot), "a live certbot token is not ours: {}", leftovers[0]);
+    assert_eq!(snapshot(w.path()), before);
+}
+
+/// Whether this test runs in a network namespace of its own, where no address but
+/// loopback is routed.
+fn in_private_network_namespace() -> bool {
+    let own = fs::read_link("/proc/self/ns/net").ok();
+    let init = fs::read_link("/proc/1/ns/net").ok();
+    own.is_some() && init.is_some() && own != init
+}
+
+#[test]
+fn unrouted_address_is_network_unreachable() {
+    // 192.0.2.1 is a documentation address; only inside a private namespace is it certain
+    // that no packet can leave, so elsewhere the test must not run.
+    if !in_private_network_namespace() {
+        assert!(!in_ci(), "CI runs the suite inside unshare -n");
+        eprintln!("SKIPPED: not inside a private network namespace (scripts/test.sh provides one)");
+        return;
+    }
+    let w = public_dir();
+    let run = run(&[
+        "check", DOMAIN, "--webroot", w.path().to_str().unwrap(), "--resolve", "example.test:80:192.0.2.1", "--format",
+        "json", "--timeout", "3",
+    ]);
+    assert_result(&run, "fail", Some("network-unreachable"), Some("network-unreachable"));
+}

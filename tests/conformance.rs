@@ -21,6 +21,8 @@ use common::*;
 enum Action {
     Reply(Vec<u8>),
     Silent,
+    /// Close with SO_LINGER 0, which sends a TCP reset.
+    Reset,
 }
 
 fn reply(status: &str, headers: &[(&str, String)], body: &[u8]) -> Action {
@@ -101,6 +103,13 @@ fn behave(case: u32, host: &str, path: &str, ka: &str, port: u16, ipv6: bool) ->
         28 => reply("200 OK", &[], format!("\u{feff}{ka}").as_bytes()),
         29 => chain(11, "303 See Other"),
         30 => chain(12, "303 See Other"),
+        31 => redirect("301 Moved Permanently", format!("/{}", "a".repeat(2100))),
+        32 => redirect("301 Moved Permanently", format!("http://{host}:99999/x")),
+        33 => Action::Reply(b"hello, this is not HTTP\n".to_vec()),
+        34 => Action::Reset,
+        35 => reply("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"x\"".to_string())], b"no"),
+        36 => reply("503 Service Unavailable", &[], b"busy"),
+        37 => redirect("301 Moved Permanently", format!("https://{host}/ok/{token}")),
         _ => reply("500 Internal Server Error", &[], b"unknown case"),
     }
 }
@@ -135,11 +144,12 @@ async fn read_head(stream: &mut (impl AsyncReadExt + Unpin)) -> Option<(String, 
     Some((host, path))
 }
 
-async fn handle<S: AsyncReadExt + AsyncWriteExt + Unpin>(mut stream: S, webroot: Arc<PathBuf>, port: u16, ipv6: bool) {
-    let Some((host, path)) = read_head(&mut stream).await else {
+/// Serves one request; returns true when the case asks for a reset instead of an answer.
+async fn handle<S: AsyncReadExt + AsyncWriteExt + Unpin>(stream: &mut S, webroot: Arc<PathBuf>, port: u16, ipv6: bool) -> bool {
+    let Some((host, path)) = read_head(stream).await else {
         // A TLS ClientHello or other garbage: answer as a plain HTTP server would.
         let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-        return;
+        return false;
     };
     let name = host.split(':').next().unwrap_or("").to_ascii_lowercase();
     let case: u32 = name.strip_prefix('c').and_then(|r| r.split('.').next()?.parse().ok()).unwrap_or(0);
@@ -150,14 +160,36 @@ async fn handle<S: AsyncReadExt + AsyncWriteExt + Unpin>(mut stream: S, webroot:
             let _ = stream.shutdown().await;
         }
         Action::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
+        Action::Reset => return true,
     }
+    false
 }
 
 async fn serve_plain(listener: TcpListener, webroot: Arc<PathBuf>, port: u16) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else { continue };
         let ipv6 = peer.is_ipv6();
-        tokio::spawn(handle(stream, webroot.clone(), port, ipv6));
+        let webroot = webroot.clone();
+        tokio::spawn(async move {
+            let mut stream = stream;
+            if handle(&mut stream, webroot, port, ipv6).await {
+                // SO_LINGER 0 turns the close into a TCP reset.
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                drop(stream);
+            }
+        });
+    }
+}
+
+/// Answers every TLS client with a handshake_failure alert.
+async fn serve_alert(listener: TcpListener) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        tokio::spawn(async move {
+            let mut hello = [0u8; 512];
+            let _ = stream.read(&mut hello).await;
+            let _ = stream.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]).await;
+        });
     }
 }
 
@@ -177,8 +209,8 @@ async fn serve_tls(listener: TcpListener, webroot: Arc<PathBuf>, port: u16) {
         let acceptor = acceptor.clone();
         let webroot = webroot.clone();
         tokio::spawn(async move {
-            if let Ok(tls) = acceptor.accept(stream).await {
-                handle(tls, webroot, port, false).await;
+            if let Ok(mut tls) = acceptor.accept(stream).await {
+                handle(&mut tls, webroot, port, false).await;
             }
         });
     }
@@ -190,13 +222,15 @@ struct Servers {
     /// The same behaviours on 127.0.0.1 only, for the case whose AAAA refuses.
     v4_only: u16,
     https: u16,
+    /// A TLS port that answers every handshake with an alert.
+    alert: u16,
     silent_runtime: tokio::runtime::Runtime,
 }
 
 fn start(webroot: PathBuf) -> Servers {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let webroot = Arc::new(webroot);
-    let (http, v4_only, https) = runtime.block_on(async {
+    let (http, v4_only, https, alert) = runtime.block_on(async {
         let v4 = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = v4.local_addr().unwrap().port();
         let v6 = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port))).await.unwrap();
@@ -208,12 +242,16 @@ fn start(webroot: PathBuf) -> Servers {
         tokio::spawn(serve_plain(v6, webroot.clone(), port));
         tokio::spawn(serve_plain(lone, webroot.clone(), lone_port));
         tokio::spawn(serve_tls(tls, webroot.clone(), tls_port));
-        (port, lone_port, tls_port)
+        let alerting = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let alert_port = alerting.local_addr().unwrap().port();
+        tokio::spawn(serve_alert(alerting));
+        (port, lone_port, tls_port, alert_port)
     });
     Servers {
         http,
         v4_only,
         https,
+        alert,
         silent_runtime: runtime,
     }
 }
@@ -252,6 +290,17 @@ const CASES: &[(u32, &str, Option<&str>)] = &[
     (30, "fail", Some("redirect-too-many")),
 ];
 
+/// Further failure kinds, each classified under its own code.
+const MORE_CASES: &[(u32, &str, Option<&str>)] = &[
+    (31, "fail", Some("redirect-too-long")),
+    (32, "fail", Some("redirect-invalid")),
+    (33, "fail", Some("malformed-response")),
+    (34, "fail", Some("connection-reset")),
+    (35, "fail", Some("auth-required")),
+    (36, "fail", Some("server-error")),
+    (37, "fail", Some("tls-failed")),
+];
+
 #[test]
 fn letsencrypt_rules_case_by_case() {
     let webroot = public_dir();
@@ -261,13 +310,14 @@ fn letsencrypt_rules_case_by_case() {
     let root = webroot.path().display().to_string();
     let mut disagreements = Vec::new();
 
-    for (case, verdict, code) in CASES {
+    for (case, verdict, code) in CASES.iter().chain(MORE_CASES) {
         let name = format!("c{case}.example.test");
         let (port, addrs, https_port) = match case {
             22 => (servers.http, "127.0.0.1".to_string(), servers.http),
             24 => (refused_port, "127.0.0.1".to_string(), servers.https),
             25 => (servers.v4_only, "::1,127.0.0.1".to_string(), servers.https),
             26 => (servers.http, "::1,127.0.0.1".to_string(), servers.https),
+            37 => (servers.http, "127.0.0.1".to_string(), servers.alert),
             _ => (servers.http, "127.0.0.1".to_string(), servers.https),
         };
         let pin = format!("{name}:*:{addrs}");
