@@ -7,7 +7,9 @@ use std::time::Duration;
 use futures_util::future::join_all;
 
 use crate::check::{Checker, Settings};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, Format, ServeArgs};
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ServeArgs};
+use crate::explain;
+use crate::finding::Code;
 use crate::exit::Exit;
 use crate::profile::{Ports, ProfileName};
 use crate::report::{self, DomainReport, RunReport, Verdict};
@@ -33,7 +35,31 @@ pub fn run(cli: Cli) -> Exit {
         Command::Check(args) => runtime.block_on(run_check(args)),
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
+        Command::Explain(args) => run_explain(args),
     }
+}
+
+fn run_explain(args: ExplainArgs) -> Exit {
+    let text = if args.all {
+        explain::findings_document()
+    } else if let Some(code) = &args.code {
+        match Code::parse(code) {
+            Some(code) => explain::render(explain::explain(code)),
+            None => {
+                return usage_error(&format!(
+                    "unknown finding code {code:?}; run `acme-preflight explain` to list them"
+                ));
+            }
+        }
+    } else {
+        Code::ALL
+            .iter()
+            .map(|c| format!("{:<28} {}\n", c.as_str(), c.title()))
+            .collect()
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    Exit::Pass
 }
 
 fn init_logging(verbose: u8) {

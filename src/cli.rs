@@ -39,6 +39,19 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run two checks on loopback against built-in servers: one passes, one fails.
     Demo,
+    /// Print what a finding code means, how it is detected, and fixes per stack.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The finding code, for example catch-all; without one, list every code.
+    #[arg(value_name = "CODE", conflicts_with = "all")]
+    pub code: Option<String>,
+
+    /// Print every code in full, as docs/findings.md.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

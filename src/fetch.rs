@@ -227,6 +227,12 @@ impl Hop {
         }
     }
 
+    /// Creates an empty hop for unit tests of code that reads hops.
+    #[doc(hidden)]
+    pub fn for_tests(url: Url) -> Hop {
+        Hop::new(url)
+    }
+
     /// Returns the first value of a header, by lowercased name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

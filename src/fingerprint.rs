@@ -282,3 +282,55 @@ fn test(test: &Test, hop: &Hop, body: &str) -> Option<String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url::{Host, Url};
+
+    fn hop(headers: &[(&str, &str)], body: &str) -> Hop {
+        let mut chain_hop = crate::fetch::Hop::for_tests(Url::http(Host::Name("a.test".into()), None, "/"));
+        chain_hop.headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        chain_hop.body = body.as_bytes().to_vec();
+        chain_hop
+    }
+
+    #[test]
+    fn dash_under_gunicorn_behind_nginx() {
+        let identity = Identity::of(&hop(&[("server", "nginx/1.22.1")], "<div id=\"react-entry-point\"><script id=\"_dash-config\">"));
+        assert_eq!(identity.framework(), Some(Stack::Dash));
+        assert_eq!(identity.describe().unwrap(), "a Plotly Dash app behind nginx");
+        let identity = Identity::of(&hop(&[("server", "gunicorn")], "_dash-config"));
+        assert_eq!(identity.describe().unwrap(), "a Plotly Dash app under gunicorn");
+    }
+
+    #[test]
+    fn each_framework_and_cdn() {
+        let cases: &[(&[(&str, &str)], &str, Stack)] = &[
+            (&[("x-powered-by", "Express")], "", Stack::Express),
+            (&[("x-powered-by", "Next.js")], "", Stack::NextJs),
+            (&[], "<h1>Not Found</h1><p>The requested resource was not found on this server.</p>", Stack::Django),
+            (&[("server", "Werkzeug/3.1.3 Python/3.11")], "", Stack::Flask),
+            (&[("x-redirect-by", "WordPress")], "", Stack::WordPress),
+            (&[("set-cookie", "oc_sessionPassphrase")], "", Stack::Nextcloud),
+            (&[("server", "Microsoft-IIS/10.0")], "", Stack::Iis),
+            (&[("server", "uvicorn")], "", Stack::Uvicorn),
+            (&[("cf-ray", "8a1b-AMS")], "", Stack::Cloudflare),
+            (&[("via", "1.1 abc.cloudfront.net (CloudFront)")], "", Stack::Cdn),
+            (&[("server", "Caddy")], "", Stack::Caddy),
+            (&[("server", "lighttpd/1.4.69")], "", Stack::Lighttpd),
+            (&[("server", "Apache/2.4.62 (Debian)")], "", Stack::Apache),
+        ];
+        for (headers, body, expected) in cases {
+            let identity = Identity::of(&hop(headers, body));
+            assert!(identity.has(*expected), "{expected:?} from {headers:?} {body:?}");
+            assert!(!identity.evidence().is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_answer_has_no_identity() {
+        let identity = Identity::of(&hop(&[("content-type", "text/plain")], "hello"));
+        assert!(identity.describe().is_none());
+    }
+}

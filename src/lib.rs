@@ -12,6 +12,7 @@ pub mod cli;
 pub mod demo;
 pub mod diagnose;
 pub mod exit;
+pub mod explain;
 pub mod fetch;
 pub mod finding;
 pub mod fingerprint;

@@ -44,6 +44,8 @@ fn nothing_listening_is_connection_refused() {
 
     assert_result(&run, "fail", Some("connection-refused"), Some("connection-refused"));
     assert!(run.result()["ca_message"].as_str().unwrap().contains("Connection refused"));
+    let fix = primary_fix(&run);
+    assert!(fix.contains("start the web server") && fix.contains("firewall"), "{fix}");
     assert_eq!(snapshot(w.path()), before);
 }
 

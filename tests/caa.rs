@@ -35,6 +35,7 @@ fn caa_and_reserved_addresses_with_real_dns() {
     add_caa(&pebble, "parent3.test", "issue", "pki.goog");
     add_caa(&pebble, "methods.example.test", "issue", "letsencrypt.org; validationmethods=dns-01");
     pebble.manage("/set-servfail", r#"{"host": "parent5.test."}"#);
+    pebble.manage("/set-servfail", r#"{"host": "broken.example.test."}"#);
 
     let dns = pebble.dns_server();
     let port = http_port.to_string();
@@ -75,6 +76,9 @@ fn caa_and_reserved_addresses_with_real_dns() {
         .map(|f| f["severity"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(severities, ["info"], "--allow-private keeps the address and says a public CA would drop it");
+
+    let broken = check("broken.example.test");
+    assert_result(&broken, "fail", Some("dns-lookup-failed"), None);
 
     let pin = "pinned.example.test:*:127.0.0.1".to_string();
     let pinned = run(&["check", "pinned.example.test", "--webroot", &root, "--http-port", &port, "--resolve", &pin, "--format", "json"]);
