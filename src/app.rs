@@ -4,9 +4,9 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use futures_util::future::join_all;
 
-use crate::check::{Checker, Settings};
+use crate::batch::{self, Job};
+use crate::check::{AddressLimits, Checker, Settings};
 use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ServeArgs};
 use crate::explain;
 use crate::finding::Code;
@@ -36,7 +36,30 @@ pub fn run(cli: Cli) -> Exit {
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
         Command::Explain(args) => run_explain(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "acme-preflight", &mut std::io::stdout());
+            Exit::Pass
+        }
+        Command::Man => match render_man_page() {
+            Ok(page) => {
+                let _ = std::io::stdout().lock().write_all(&page);
+                Exit::Pass
+            }
+            Err(e) => {
+                eprintln!("acme-preflight: cannot render the man page: {e}");
+                Exit::Error
+            }
+        },
     }
+}
+
+/// Renders the man page from the CLI definition.
+pub fn render_man_page() -> std::io::Result<Vec<u8>> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command).render(&mut page)?;
+    Ok(page)
 }
 
 fn run_explain(args: ExplainArgs) -> Exit {
@@ -128,18 +151,9 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
 }
 
 async fn run_check(args: CheckArgs) -> Exit {
-    let mut domains = Vec::new();
-    for input in &args.domains {
-        match normalize_domain(input) {
-            Ok(domain) => domains.push(domain),
-            Err(message) => return usage_error(&message),
-        }
-    }
-
-    let layout = match (&args.webroot, &args.challenge_dir) {
-        (Some(dir), None) => Layout::Webroot(dir.clone()),
-        (None, Some(dir)) => Layout::ChallengeDir(dir.clone()),
-        _ => return usage_error("give the folder to write the token into: --webroot DIR or --challenge-dir DIR"),
+    let jobs = match collect_jobs(&args) {
+        Ok(jobs) => jobs,
+        Err(message) => return usage_error(&message),
     };
 
     if !args.timeout.is_finite() || args.timeout <= 0.0 || args.timeout > 3600.0 {
@@ -147,6 +161,9 @@ async fn run_check(args: CheckArgs) -> Exit {
     }
     if args.attempts == 0 || args.attempts > 100 {
         return usage_error(&format!("invalid --attempts {}: give a number from 1 to 100", args.attempts));
+    }
+    if args.concurrency == 0 || args.concurrency > 100_000 {
+        return usage_error(&format!("invalid --concurrency {}: give a number from 1 to 100000", args.concurrency));
     }
     let pins = match Pins::parse(&args.resolve) {
         Ok(pins) => pins,
@@ -156,9 +173,20 @@ async fn run_check(args: CheckArgs) -> Exit {
         Ok(server) => server,
         Err(message) => return usage_error(&message),
     };
-    if let Err(message) = layout.validate() {
-        return usage_error(&message);
+
+    // Every folder is checked before anything is written anywhere.
+    let mut validated: Vec<&Layout> = Vec::new();
+    for job in &jobs {
+        if validated.iter().any(|l| l.given() == job.layout.given()) {
+            continue;
+        }
+        if let Err(message) = job.layout.validate() {
+            return usage_error(&message);
+        }
+        validated.push(&job.layout);
     }
+
+    raise_open_file_limit();
 
     let settings = Settings {
         profile: args.profile.profile(),
@@ -168,26 +196,38 @@ async fn run_check(args: CheckArgs) -> Exit {
         },
         timeout: Duration::from_secs_f64(args.timeout),
         attempts: args.attempts,
-        layout: Some(layout),
+        layout: None,
         given: None,
     };
     let resolver = Resolver::new(pins, dns_server, args.allow_private);
     let ledger = webroot::new_ledger();
+    let limits = AddressLimits::new(AddressLimits::DEFAULT);
+    let progress = progress_bar(jobs.len(), args.quiet);
 
     let outcome = {
         let checker = Checker {
             settings: &settings,
             resolver: &resolver,
             ledger: &ledger,
+            limits: &limits,
         };
-        // NOTE: names are checked concurrently without a bound; a bound per address
-        // matters only for long lists.
-        let work = join_all(domains.iter().map(|d| checker.check(d)));
+        let streaming = args.format == Format::Ndjson;
+        let work = batch::run_jobs(&checker, &jobs, args.concurrency, |index, report| {
+            if streaming {
+                batch::write_ndjson_line(index, report);
+            }
+            if let Some(bar) = &progress {
+                bar.inc(1);
+            }
+        });
         tokio::select! {
             reports = work => Ok(reports),
             signal = wait_for_signal() => Err(signal),
         }
     };
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
 
     let problems = webroot::cleanup(&ledger);
     for problem in &problems {
@@ -207,9 +247,88 @@ async fn run_check(args: CheckArgs) -> Exit {
         notes: notes_for(args.profile),
         results: reports,
     };
-    print_report(&run, args.format, args.quiet);
+    if args.format != Format::Ndjson {
+        print_report(&run, args.format, args.quiet);
+    }
     exit_for(&run.results)
 }
+
+/// Builds the list of names and their webroots from the command line and the domains
+/// file, in input order.
+fn collect_jobs(args: &CheckArgs) -> Result<Vec<Job>, String> {
+    let default_layout = match (&args.webroot, &args.challenge_dir) {
+        (Some(dir), None) => Some(Layout::Webroot(dir.clone())),
+        (None, Some(dir)) => Some(Layout::ChallengeDir(dir.clone())),
+        _ => None,
+    };
+
+    let mut entries: Vec<batch::Entry> = args
+        .domains
+        .iter()
+        .map(|name| batch::Entry {
+            name: name.clone(),
+            webroot: None,
+            line: 0,
+        })
+        .collect();
+    if let Some(path) = &args.domains_file {
+        entries.extend(batch::read_domains_file(path)?);
+    }
+    if entries.is_empty() {
+        return Err("no names to check: give DOMAIN arguments or a --domains-file with names".to_string());
+    }
+
+    let mut jobs = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let domain = normalize_domain(&entry.name).map_err(|message| match entry.line {
+            0 => message,
+            line => format!("--domains-file line {line}: {message}"),
+        })?;
+        let layout = match (&entry.webroot, &default_layout) {
+            (Some(dir), _) => Layout::Webroot(dir.clone()),
+            (None, Some(layout)) => layout.clone(),
+            (None, None) => {
+                return Err(format!(
+                    "no webroot for {domain}: give --webroot DIR or --challenge-dir DIR, or a webroot after the name in the domains file"
+                ));
+            }
+        };
+        jobs.push(Job { domain, layout });
+    }
+    Ok(jobs)
+}
+
+/// A progress bar on stderr, for more than one name when stderr is a terminal.
+fn progress_bar(total: usize, quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || total < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    let style = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} names checked, {elapsed}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// Raises the soft limit on open files to the hard limit: a bulk run holds a socket per
+/// fetch in flight plus DNS sockets, more than the common soft limit of 1024.
+#[cfg(unix)]
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed in.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn raise_open_file_limit() {}
 
 pub fn notes_for(profile: ProfileName) -> Vec<String> {
     match profile {
@@ -226,6 +345,10 @@ pub fn print_report(run: &RunReport, format: Format, quiet: bool) {
     let text = match format {
         Format::Text => report::text::render(run, quiet),
         Format::Json => report::json::render(run),
+        Format::Junit => report::junit::render(run),
+        Format::Github => report::github::render(run),
+        // Streamed line by line while the checks run.
+        Format::Ndjson => String::new(),
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth reporting.

@@ -44,6 +44,37 @@ pub struct Checker<'a> {
     pub settings: &'a Settings,
     pub resolver: &'a Resolver,
     pub ledger: &'a SharedLedger,
+    pub limits: &'a AddressLimits,
+}
+
+/// Fetches in flight to one address at a time, across all the names of a run. Many sites
+/// often share one address, and a bulk run must not open thousands of connections to it.
+pub struct AddressLimits {
+    per_address: usize,
+    semaphores: std::sync::Mutex<std::collections::HashMap<IpAddr, std::sync::Arc<tokio::sync::Semaphore>>>,
+}
+
+impl AddressLimits {
+    /// Fetches to one address at once by default: enough to keep a local nginx busy on two
+    /// cores, and far below what a small production server accepts.
+    pub const DEFAULT: usize = 64;
+
+    pub fn new(per_address: usize) -> AddressLimits {
+        AddressLimits {
+            per_address: per_address.max(1),
+            semaphores: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    async fn acquire(&self, addr: IpAddr) -> tokio::sync::OwnedSemaphorePermit {
+        let semaphore = {
+            let mut map = self.semaphores.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(addr)
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(self.per_address)))
+                .clone()
+        };
+        semaphore.acquire_owned().await.expect("the semaphore is never closed")
+    }
 }
 
 /// The outcome of the attempts on one address.
@@ -79,8 +110,13 @@ impl AddressOutcome {
 }
 
 impl Checker<'_> {
-    /// Checks one name and removes what it wrote, whatever happens.
+    /// Checks one name with the run's webroot and removes what it wrote, whatever happens.
     pub async fn check(&self, domain: &str) -> DomainReport {
+        self.check_with(domain, self.settings.layout.as_ref()).await
+    }
+
+    /// Checks one name with its own webroot (`None` for a token held only in memory).
+    pub async fn check_with(&self, domain: &str, layout: Option<&Layout>) -> DomainReport {
         let started = Instant::now();
         let profile_name = self.settings.profile.name.as_str();
 
@@ -92,12 +128,12 @@ impl Checker<'_> {
             },
         };
 
-        let leftovers = match &self.settings.layout {
+        let leftovers = match layout {
             Some(layout) => webroot::find_leftovers(self.ledger, &layout.challenge_dir()),
             None => Vec::new(),
         };
 
-        let placed = match &self.settings.layout {
+        let placed = match layout {
             Some(layout) => {
                 let dir = layout.challenge_dir();
                 match webroot::place(
@@ -120,7 +156,7 @@ impl Checker<'_> {
         // The whole name is bounded: the attempts and the probes each take at most one
         // timeout, and DNS is inside the first.
         let limit = self.settings.timeout * 3;
-        let mut report = match tokio::time::timeout(limit, self.inspect(domain, &challenge, placed.clone())).await {
+        let mut report = match tokio::time::timeout(limit, self.inspect(domain, layout, &challenge, placed.clone())).await {
             Ok(report) => report,
             Err(_) => DomainReport::error(
                 domain,
@@ -142,7 +178,13 @@ impl Checker<'_> {
         report
     }
 
-    async fn inspect(&self, domain: &str, challenge: &Challenge, token_path: Option<PathBuf>) -> DomainReport {
+    async fn inspect(
+        &self,
+        domain: &str,
+        layout: Option<&Layout>,
+        challenge: &Challenge,
+        token_path: Option<PathBuf>,
+    ) -> DomainReport {
         let settings = self.settings;
         let profile = settings.profile;
         let mut findings = Vec::new();
@@ -170,10 +212,8 @@ impl Checker<'_> {
 
         let fix_context = FixContext {
             domain,
-            root: settings.layout.as_ref().and_then(|l| l.document_root()),
-            challenge_dir: &settings
-                .layout
-                .as_ref()
+            root: layout.and_then(|l| l.document_root()),
+            challenge_dir: &layout
                 .map(|l| l.challenge_dir())
                 .unwrap_or_else(|| PathBuf::from("/.well-known/acme-challenge")),
             http_port: settings.ports.http,
@@ -208,7 +248,7 @@ impl Checker<'_> {
         let outcome = &outcomes[failing];
         let (chain, judgement) = outcome.worst();
         let probes = if diagnose::needs_probes(judgement) {
-            self.probe(&host, outcome.addr, token_path.is_some()).await
+            self.probe(&host, outcome.addr, layout.filter(|_| token_path.is_some())).await
         } else {
             Vec::new()
         };
@@ -216,6 +256,7 @@ impl Checker<'_> {
         let observations = Observations {
             domain,
             settings,
+            layout,
             fix: &fix_context,
             token_path: token_path.as_deref(),
             chain,
@@ -320,7 +361,10 @@ impl Checker<'_> {
         let fetches = addrs.iter().flat_map(|addr| {
             let config = &config;
             let path = &path;
-            (0..self.settings.attempts).map(move |_| fetch::fetch_chain(config, host, *addr, path))
+            (0..self.settings.attempts).map(move |_| async move {
+                let _permit = self.limits.acquire(*addr).await;
+                fetch::fetch_chain(config, host, *addr, path).await
+            })
         });
         let mut chains = join_all(fetches).await.into_iter();
 
@@ -350,9 +394,8 @@ impl Checker<'_> {
 
     /// Runs the diagnostic probes against one address, writing and removing probe files
     /// of the tool's own.
-    async fn probe(&self, host: &Host, addr: IpAddr, can_write: bool) -> Vec<Probe> {
+    async fn probe(&self, host: &Host, addr: IpAddr, layout: Option<&Layout>) -> Vec<Probe> {
         let config = self.fetch_config();
-        let layout = self.settings.layout.as_ref().filter(|_| can_write);
         let Ok(missing_token) = random_base64url(32) else {
             return Vec::new();
         };
@@ -384,7 +427,11 @@ impl Checker<'_> {
         ];
         plan.extend(written);
 
-        let fetches = plan.iter().map(|(_, path, _)| fetch::fetch_chain(&config, host, addr, path));
+        let config = &config;
+        let fetches = plan.iter().map(|(_, path, _)| async move {
+            let _permit = self.limits.acquire(addr).await;
+            fetch::fetch_chain(config, host, addr, path).await
+        });
         let chains = join_all(fetches).await;
 
         let mut probes = Vec::new();

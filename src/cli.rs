@@ -6,18 +6,23 @@ use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::profile::ProfileName;
 
-const EXIT_CODES: &str = "\
+const AFTER_HELP: &str = "\
 Exit status:
   0    every name passes
   1    at least one name would fail validation
   2    the check could not be made (invalid arguments, webroot missing or not writable);
        nothing was written
   130  interrupted by Ctrl-C (SIGINT), after cleanup
-  143  stopped by SIGTERM, after cleanup";
+  143  stopped by SIGTERM, after cleanup
+
+Environment:
+  NO_COLOR          when set and not empty, --color auto prints no color
+  RUST_LOG          log filter for -v output, for example acme_preflight=debug
+  ACME_PREFLIGHT_*  defaults for options, named beside each option above";
 
 /// Check that an ACME HTTP-01 challenge will pass, before the CA is asked.
 #[derive(Debug, Parser)]
-#[command(name = "acme-preflight", version, after_help = EXIT_CODES)]
+#[command(name = "acme-preflight", version, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -41,6 +46,14 @@ pub enum Command {
     Demo,
     /// Print what a finding code means, how it is detected, and fixes per stack.
     Explain(ExplainArgs),
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -55,15 +68,26 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = EXIT_CODES)]
+#[command(after_help = AFTER_HELP)]
 pub struct CheckArgs {
     /// Names to check, as they appear in the certificate request.
-    #[arg(value_name = "DOMAIN", required = true)]
+    #[arg(value_name = "DOMAIN", required_unless_present = "domains_file")]
     pub domains: Vec<String>,
+
+    /// Read names from FILE (- for stdin): one `NAME [WEBROOT]` per line, # starts a comment.
+    /// A webroot on a line overrides --webroot for that name.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub domains_file: Option<PathBuf>,
 
     /// Document root the web server serves for the names; the token goes to
     /// DIR/.well-known/acme-challenge/.
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, conflicts_with = "challenge_dir")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        conflicts_with = "challenge_dir",
+        env = "ACME_PREFLIGHT_WEBROOT"
+    )]
     pub webroot: Option<PathBuf>,
 
     /// Folder the web server maps to /.well-known/acme-challenge/ itself (an alias); the
@@ -89,15 +113,15 @@ pub struct CheckArgs {
 
     /// Bound on one fetch chain in seconds (DNS, every hop and the body); each connect is
     /// capped at 10 s and one name at three times this.
-    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 20.0, env = "ACME_PREFLIGHT_TIMEOUT")]
     pub timeout: f64,
 
     /// Fetches of the token from every address, each on a fresh connection.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub attempts: usize,
 
-    /// Which CA's rules to apply.
-    #[arg(long, value_enum, default_value_t = ProfileName::Letsencrypt)]
+    /// CA whose rules to apply.
+    #[arg(long, value_enum, default_value_t = ProfileName::Letsencrypt, env = "ACME_PREFLIGHT_PROFILE")]
     pub profile: ProfileName,
 
     /// Keep private and loopback addresses from DNS, as a private CA would.
@@ -105,8 +129,12 @@ pub struct CheckArgs {
     pub allow_private: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, env = "ACME_PREFLIGHT_FORMAT")]
     pub format: Format,
+
+    /// Names checked at once.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub concurrency: usize,
 
     /// Print only failing names in text output.
     #[arg(short, long)]
@@ -126,8 +154,16 @@ pub struct ServeArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A summary, then details for failures.
     Text,
+    /// One JSON object for the whole run.
     Json,
+    /// One JSON object per name, written as each finishes.
+    Ndjson,
+    /// JUnit XML, one test case per name.
+    Junit,
+    /// GitHub Actions workflow commands, one ::error line per failing name.
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -40,6 +40,8 @@ impl Probe {
 pub struct Observations<'a> {
     pub domain: &'a str,
     pub settings: &'a Settings,
+    /// Where the token was written, if anywhere.
+    pub layout: Option<&'a crate::webroot::Layout>,
     pub fix: &'a FixContext<'a>,
     pub token_path: Option<&'a std::path::Path>,
     /// The failing chain the CA would see, and its judgement.
@@ -442,9 +444,7 @@ fn webroot_not_served(obs: &Observations, identity: &Identity, evidence: &Eviden
         return None;
     }
     let given = obs
-        .settings
         .layout
-        .as_ref()
         .map(|l| l.given().display().to_string())
         .unwrap_or_default();
     let which = match identity.web_server() {

@@ -6,6 +6,7 @@
 //! ([`report`]). The binary is a thin driver over [`app::run`].
 
 pub mod app;
+pub mod batch;
 pub mod caa;
 pub mod check;
 pub mod cli;

@@ -3,7 +3,9 @@
 //! The JSON shape is a documented contract (`version` 1): fields may be added, never
 //! renamed or removed.
 
+pub mod github;
 pub mod json;
+pub mod junit;
 pub mod text;
 
 use serde::Serialize;
@@ -13,9 +15,10 @@ use crate::fetch::{Chain, Hop};
 use crate::sanitize;
 
 /// The outcome for one name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    #[default]
     Pass,
     Fail,
     /// The name could not be checked (the token could not be written, for example).
@@ -105,7 +108,7 @@ pub struct ProbeReport {
 }
 
 /// The report for one name.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct DomainReport {
     pub domain: String,
     pub verdict: Verdict,

@@ -8,14 +8,19 @@ use colored::Colorize;
 use super::{DomainReport, RunReport, Verdict};
 use crate::finding::Severity;
 
-/// Renders the run for a terminal. With `quiet`, passing names are left out.
+/// Renders the run for a terminal. One name gets its full report; several get a summary
+/// line each, then the details of the failing ones. With `quiet`, passing names are left
+/// out.
 pub fn render(report: &RunReport, quiet: bool) -> String {
     let mut out = String::new();
+    if report.results.len() > 1 {
+        render_summary(&mut out, report, quiet);
+    }
     for result in &report.results {
-        if quiet && result.verdict == Verdict::Pass {
-            continue;
+        let skip = result.verdict == Verdict::Pass && (quiet || report.results.len() > 1);
+        if !skip {
+            render_domain(&mut out, result);
         }
-        render_domain(&mut out, result);
     }
     if !quiet && !report.notes.is_empty() {
         for note in &report.notes {
@@ -23,6 +28,27 @@ pub fn render(report: &RunReport, quiet: bool) -> String {
         }
     }
     out
+}
+
+fn render_summary(out: &mut String, report: &RunReport, quiet: bool) {
+    let width = report.results.iter().map(|r| r.domain.len()).max().unwrap_or(0);
+    for result in &report.results {
+        let line = match result.verdict {
+            Verdict::Pass if quiet => continue,
+            Verdict::Pass => format!("{} {:width$}", "PASS ".green().bold(), result.domain),
+            Verdict::Fail => format!(
+                "{} {:width$}  {}",
+                "FAIL ".red().bold(),
+                result.domain,
+                result.primary.map(|c| c.as_str()).unwrap_or("")
+            ),
+            Verdict::Error => format!("{} {:width$}  {}", "ERROR".yellow().bold(), result.domain, result.error.as_deref().unwrap_or("")),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let passing = report.results.iter().filter(|r| r.verdict == Verdict::Pass).count();
+    out.push_str(&format!("{passing} of {} names pass\n\n", report.results.len()));
 }
 
 fn render_domain(out: &mut String, result: &DomainReport) {

@@ -1,0 +1,98 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_acme_preflight_global_optspecs
+    string join \n color= v/verbose h/help V/version
+end
+
+function __fish_acme_preflight_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_acme_preflight_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_acme_preflight_using_subcommand
+    set -l cmd (__fish_acme_preflight_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -s h -l help -d 'Print help'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -s V -l version -d 'Print version'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "check" -d 'Place a random token in the webroot, fetch it as the CA would, report, clean up'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "serve" -d 'Answer HTTP-01 challenges from a folder'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "demo" -d 'Run two checks on loopback against built-in servers: one passes, one fails'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "explain" -d 'Print what a finding code means, how it is detected, and fixes per stack'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l domains-file -d 'Read names from FILE (- for stdin): one `NAME [WEBROOT]` per line, # starts a comment. A webroot on a line overrides --webroot for that name' -r -F
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l webroot -d 'Document root the web server serves for the names; the token goes to DIR/.well-known/acme-challenge/' -r -f -a "(__fish_complete_directories)"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l challenge-dir -d 'Folder the web server maps to /.well-known/acme-challenge/ itself (an alias); the token is written straight into it' -r -f -a "(__fish_complete_directories)"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l resolve -d 'Pin HOST to addresses on every port, in curl\'s form; repeat to add addresses' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l dns-server -d 'Ask this DNS server instead of the system\'s resolver configuration' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l http-port -d 'Port of the first request, and of http:// redirects without a port' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l https-port -d 'Port of https:// redirects without a port' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l timeout -d 'Bound on one fetch chain in seconds (DNS, every hop and the body); each connect is capped at 10 s and one name at three times this' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l attempts -d 'Fetches of the token from every address, each on a fresh connection' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l profile -d 'CA whose rules to apply' -r -f -a "letsencrypt\t'Let\'s Encrypt in production (Boulder\'s validation authority)'
+pebble\t'Pebble, the ACME test CA'"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l format -d 'Output format' -r -f -a "text\t'A summary, then details for failures'
+json\t'One JSON object for the whole run'
+ndjson\t'One JSON object per name, written as each finishes'
+junit\t'JUnit XML, one test case per name'
+github\t'GitHub Actions workflow commands, one ::error line per failing name'"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l concurrency -d 'Names checked at once' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l allow-private -d 'Keep private and loopback addresses from DNS, as a private CA would'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -s q -l quiet -d 'Print only failing names in text output'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l challenge-dir -d 'Folder whose files are served at /.well-known/acme-challenge/' -r -f -a "(__fish_complete_directories)"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l listen -d 'Address to listen on; repeat for several (IPv4 and IPv6)' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand demo" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand demo" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand explain" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand explain" -l all -d 'Print every code in full, as docs/findings.md'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand explain" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand completions" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand completions" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand man" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand man" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand man" -s h -l help -d 'Print help'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "check" -d 'Place a random token in the webroot, fetch it as the CA would, report, clean up'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "serve" -d 'Answer HTTP-01 challenges from a folder'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "demo" -d 'Run two checks on loopback against built-in servers: one passes, one fails'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "explain" -d 'Print what a finding code means, how it is detected, and fixes per stack'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "man" -d 'Print the man page (roff) to stdout'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,259 @@
+#compdef acme-preflight
+
+autoload -U is-at-least
+
+_acme-preflight() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_acme-preflight_commands" \
+"*::: :->acme-preflight" \
+&& ret=0
+    case $state in
+    (acme-preflight)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:acme-preflight-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+'--domains-file=[Read names from FILE (- for stdin)\: one \`NAME \[WEBROOT\]\` per line, # starts a comment. A webroot on a line overrides --webroot for that name]:FILE:_files' \
+'(--challenge-dir)--webroot=[Document root the web server serves for the names; the token goes to DIR/.well-known/acme-challenge/]:DIR:_files -/' \
+'--challenge-dir=[Folder the web server maps to /.well-known/acme-challenge/ itself (an alias); the token is written straight into it]:DIR:_files -/' \
+'*--resolve=[Pin HOST to addresses on every port, in curl'\''s form; repeat to add addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
+'--dns-server=[Ask this DNS server instead of the system'\''s resolver configuration]:ADDR[:PORT]:_default' \
+'--http-port=[Port of the first request, and of http\:// redirects without a port]:PORT:_default' \
+'--https-port=[Port of https\:// redirects without a port]:PORT:_default' \
+'--timeout=[Bound on one fetch chain in seconds (DNS, every hop and the body); each connect is capped at 10 s and one name at three times this]:SECS:_default' \
+'--attempts=[Fetches of the token from every address, each on a fresh connection]:N:_default' \
+'--profile=[CA whose rules to apply]:PROFILE:((letsencrypt\:"Let'\''s Encrypt in production (Boulder'\''s validation authority)"
+pebble\:"Pebble, the ACME test CA"))' \
+'--format=[Output format]:FORMAT:((text\:"A summary, then details for failures"
+json\:"One JSON object for the whole run"
+ndjson\:"One JSON object per name, written as each finishes"
+junit\:"JUnit XML, one test case per name"
+github\:"GitHub Actions workflow commands, one \:\:error line per failing name"))' \
+'--concurrency=[Names checked at once]:N:_default' \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'--allow-private[Keep private and loopback addresses from DNS, as a private CA would]' \
+'-q[Print only failing names in text output]' \
+'--quiet[Print only failing names in text output]' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'*::domains -- Names to check, as they appear in the certificate request:_default' \
+&& ret=0
+;;
+(serve)
+_arguments "${_arguments_options[@]}" : \
+'--challenge-dir=[Folder whose files are served at /.well-known/acme-challenge/]:DIR:_files -/' \
+'*--listen=[Address to listen on; repeat for several (IPv4 and IPv6)]:ADDR:PORT:_default' \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(explain)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'--all[Print every code in full, as docs/findings.md]' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'::code -- The finding code, for example catch-all; without one, list every code:_default' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':shell -- The shell to complete for:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_acme-preflight__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:acme-preflight-help-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(serve)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(explain)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_acme-preflight_commands] )) ||
+_acme-preflight_commands() {
+    local commands; commands=(
+'check:Place a random token in the webroot, fetch it as the CA would, report, clean up' \
+'serve:Answer HTTP-01 challenges from a folder' \
+'demo:Run two checks on loopback against built-in servers\: one passes, one fails' \
+'explain:Print what a finding code means, how it is detected, and fixes per stack' \
+'completions:Print a shell completion script to stdout' \
+'man:Print the man page (roff) to stdout' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'acme-preflight commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__check_commands] )) ||
+_acme-preflight__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight check commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__completions_commands] )) ||
+_acme-preflight__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight completions commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__demo_commands] )) ||
+_acme-preflight__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight demo commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__explain_commands] )) ||
+_acme-preflight__subcmd__explain_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight explain commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help_commands] )) ||
+_acme-preflight__subcmd__help_commands() {
+    local commands; commands=(
+'check:Place a random token in the webroot, fetch it as the CA would, report, clean up' \
+'serve:Answer HTTP-01 challenges from a folder' \
+'demo:Run two checks on loopback against built-in servers\: one passes, one fails' \
+'explain:Print what a finding code means, how it is detected, and fixes per stack' \
+'completions:Print a shell completion script to stdout' \
+'man:Print the man page (roff) to stdout' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'acme-preflight help commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__check_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help check commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__completions_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help completions commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__demo_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help demo commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__explain_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__explain_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help explain commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__help_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help help commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__man_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help man commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__serve_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__serve_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help serve commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__man_commands] )) ||
+_acme-preflight__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight man commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__serve_commands] )) ||
+_acme-preflight__subcmd__serve_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight serve commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_acme-preflight" ]; then
+    _acme-preflight "$@"
+else
+    compdef _acme-preflight acme-preflight
+fi
