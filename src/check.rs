@@ -45,6 +45,25 @@ pub struct Checker<'a> {
     pub resolver: &'a Resolver,
     pub ledger: &'a SharedLedger,
     pub limits: &'a AddressLimits,
+    /// Leftover files found per challenge folder, scanned once per run before the first
+    /// token is placed there, so a run never mistakes its own files for leftovers and a
+    /// bulk run does not reread the folder for every name.
+    pub leftovers: &'a LeftoverScan,
+}
+
+/// Leftover files per challenge folder, found once per run.
+#[derive(Default)]
+pub struct LeftoverScan {
+    scanned: std::sync::Mutex<std::collections::HashMap<PathBuf, std::sync::Arc<Vec<PathBuf>>>>,
+}
+
+impl LeftoverScan {
+    fn get(&self, ledger: &SharedLedger, dir: &std::path::Path) -> std::sync::Arc<Vec<PathBuf>> {
+        let mut map = self.scanned.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(dir.to_path_buf())
+            .or_insert_with(|| std::sync::Arc::new(webroot::find_leftovers(ledger, dir)))
+            .clone()
+    }
 }
 
 /// Fetches in flight to one address at a time, across all the names of a run. Many sites
@@ -129,8 +148,8 @@ impl Checker<'_> {
         };
 
         let leftovers = match layout {
-            Some(layout) => webroot::find_leftovers(self.ledger, &layout.challenge_dir()),
-            None => Vec::new(),
+            Some(layout) => self.leftovers.get(self.ledger, &layout.challenge_dir()),
+            None => std::sync::Arc::new(Vec::new()),
         };
 
         let placed = match layout {

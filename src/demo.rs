@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::app::{notes_for, print_report};
-use crate::check::{AddressLimits, Checker, Settings};
+use crate::check::{AddressLimits, Checker, LeftoverScan, Settings};
 use crate::cli::Format;
 use crate::exit::Exit;
 use crate::profile::{Ports, ProfileName};
@@ -88,6 +88,7 @@ async fn run_inner() -> Result<Exit, String> {
     );
     let ledger = webroot::new_ledger();
     let limits = AddressLimits::new(AddressLimits::DEFAULT);
+    let leftovers = LeftoverScan::default();
     let settings_for = |port: u16, layout: Layout| Settings {
         profile: ProfileName::Letsencrypt.profile(),
         ports: Ports { http: port, https: 443 },
@@ -104,12 +105,14 @@ async fn run_inner() -> Result<Exit, String> {
         resolver: &resolver,
         ledger: &ledger,
         limits: &limits,
+        leftovers: &leftovers,
     };
     let app = Checker {
         settings: &app_settings,
         resolver: &resolver,
         ledger: &ledger,
         limits: &limits,
+        leftovers: &leftovers,
     };
     let checks = async { tokio::join!(site.check("site.example.test"), app.check("dash.example.test")) };
     let outcome = tokio::select! {
