@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod finding;
 pub mod fingerprint;
 pub mod fixes;
+pub mod hook;
 pub mod profile;
 pub mod report;
 pub mod reserved;

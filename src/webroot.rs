@@ -178,6 +178,11 @@ fn create_dirs(ledger: &SharedLedger, base: &Path, dir: &Path) -> io::Result<()>
     Ok(())
 }
 
+/// Returns the folders this run created, in creation order.
+pub fn created_dirs(ledger: &SharedLedger) -> Vec<PathBuf> {
+    lock(ledger).dirs.clone()
+}
+
 /// Removes one file this run placed, if it is still the file that was written.
 pub fn remove(ledger: &SharedLedger, path: &Path) -> io::Result<()> {
     let placed = {
