@@ -1,7 +1,6 @@
 //! Running a parsed command line: settings, signals, cleanup and the exit status.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::future::join_all;
@@ -12,13 +11,15 @@ use crate::exit::Exit;
 use crate::profile::{Ports, ProfileName};
 use crate::report::{self, DomainReport, RunReport, Verdict};
 use crate::resolve::{self, Pins, Resolver};
-use crate::responder;
+use crate::responder::{self, listen};
 use crate::webroot::{self, Layout};
 
 /// Runs the command and returns its exit status. Every path out of here has already
 /// removed what the run wrote.
 pub fn run(cli: Cli) -> Exit {
-    init_logging(cli.verbose);
+    // A long-running server logs its starts, stops and requests by default.
+    let is_server = matches!(cli.command, Command::Serve(_));
+    init_logging(cli.verbose, is_server);
     init_color(cli.color);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -36,8 +37,9 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, is_server: bool) {
     let default = match verbose {
+        0 if is_server => "warn,acme_preflight=info",
         0 => "warn",
         1 => "acme_preflight=info",
         _ => "acme_preflight=debug",
@@ -238,35 +240,90 @@ pub async fn wait_for_signal() -> Exit {
 }
 
 async fn run_serve(args: ServeArgs) -> Exit {
+    let config = match serve_config(&args).await {
+        Ok(config) => config,
+        Err(message) => return usage_error(&message),
+    };
+
     let mut addrs = Vec::new();
     for text in &args.listen {
-        match responder::parse_listen(text) {
+        match listen::parse_listen(text) {
             Ok(addr) => addrs.push(addr),
             Err(message) => return usage_error(&message),
         }
     }
-    let dir: PathBuf = args.challenge_dir.clone();
-    if !dir.is_dir() {
-        return usage_error(&format!("--challenge-dir {} is not an existing directory", dir.display()));
+    let mut listeners = match listen::inherited() {
+        Ok(listeners) => listeners,
+        Err(message) => return usage_error(&message),
+    };
+    if listeners.is_empty() && addrs.is_empty() {
+        return usage_error("give an address to listen on with --listen ADDR:PORT, or start serve through systemd socket activation");
+    }
+    match listen::bind_all(&addrs) {
+        Ok(bound) => listeners.extend(bound),
+        Err(message) => return usage_error(&message),
     }
 
-    let mut listeners = Vec::new();
-    for addr in addrs {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => listeners.push(listener),
-            Err(e) => return usage_error(&format!("cannot listen on {addr}: {e}")),
-        }
-    }
+    let limits = responder::Limits::default();
+    // One descriptor per connection, a second for its upstream, and some to spare.
+    listen::raise_open_file_limit(limits.max_connections as u64 * 2 + 64);
     for listener in &listeners {
         if let Ok(addr) = listener.local_addr() {
-            tracing::info!(%addr, dir = %dir.display(), "serving challenges");
+            tracing::info!(%addr, "listening");
         }
     }
+    log_config(&config);
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(responder::serve(responder::Source { challenge_dir: dir }, listeners, stopped));
+    let grace = limits.shutdown_grace;
+    let server = tokio::spawn(responder::serve(config, limits, listeners, stopped));
     let exit = wait_for_signal().await;
+    tracing::info!(grace_s = grace.as_secs_f64(), "stopping: in-flight requests get the grace period to finish");
     let _ = stop.send(true);
     let _ = server.await;
+    tracing::info!("stopped");
     exit
+}
+
+/// Builds the responder's configuration from `serve`'s arguments, checking each value.
+async fn serve_config(args: &ServeArgs) -> Result<responder::Config, String> {
+    let mut sources = Vec::new();
+    if let Some(dir) = &args.challenge_dir {
+        if !dir.is_dir() {
+            return Err(format!("--challenge-dir {} is not an existing directory", dir.display()));
+        }
+        sources.push(responder::Source::Dir(dir.clone()));
+    }
+    // After the folder, so that a file for a token wins over the stateless response.
+    if let Some(text) = &args.thumbprint {
+        sources.push(responder::Source::Thumbprint(responder::parse_thumbprint(text)?));
+    }
+    if sources.is_empty() {
+        return Err("give where answers come from: --challenge-dir DIR, --thumbprint THUMBPRINT, or both".to_string());
+    }
+
+    let fallback = match (&args.proxy, args.redirect_https) {
+        (Some(url), _) => responder::Fallback::Proxy(responder::Upstream::resolve(url).await?),
+        (None, true) => responder::Fallback::RedirectHttps,
+        (None, false) => responder::Fallback::NotFound,
+    };
+    Ok(responder::Config { sources, fallback })
+}
+
+/// Logs what the responder answers from, without the thumbprint.
+fn log_config(config: &responder::Config) {
+    for source in &config.sources {
+        match source {
+            responder::Source::Dir(dir) => tracing::info!(dir = %dir.display(), "serving challenges from files"),
+            responder::Source::Thumbprint(_) => tracing::info!("responding to every well-formed token statelessly"),
+            responder::Source::Memory(_) => tracing::info!("serving one token kept in memory"),
+        }
+    }
+    match &config.fallback {
+        responder::Fallback::NotFound => tracing::info!("other requests get 404"),
+        responder::Fallback::RedirectHttps => tracing::info!("other requests get a 308 redirect to https"),
+        responder::Fallback::Proxy(upstream) => {
+            tracing::info!(upstream = %upstream.authority, addrs = ?upstream.addrs, "other requests are forwarded")
+        }
+    }
 }

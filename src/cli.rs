@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::profile::ProfileName;
 
@@ -14,6 +14,16 @@ Exit status:
        nothing was written
   130  interrupted by Ctrl-C (SIGINT), after cleanup
   143  stopped by SIGTERM, after cleanup";
+
+const SERVE_EXIT_CODES: &str = "\
+Exit status:
+  2    invalid arguments, or a --listen address could not be bound
+  130  stopped by Ctrl-C (SIGINT), after in-flight requests finished
+  143  stopped by SIGTERM, after in-flight requests finished
+
+Requests under /.well-known/acme-challenge/ are always answered here and never
+forwarded: a token that no source knows gets 404. Without --listen, the sockets
+come from systemd socket activation (LISTEN_FDS).";
 
 /// Check that an ACME HTTP-01 challenge will pass, before the CA is asked.
 #[derive(Debug, Parser)]
@@ -35,7 +45,7 @@ pub struct Cli {
 pub enum Command {
     /// Place a random token in the webroot, fetch it as the CA would, report, clean up.
     Check(CheckArgs),
-    /// Answer HTTP-01 challenges from a folder.
+    /// Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app.
     Serve(ServeArgs),
     /// Run two checks on loopback against built-in servers: one passes, one fails.
     Demo,
@@ -101,14 +111,34 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = SERVE_EXIT_CODES)]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["challenge_dir", "thumbprint"])))]
 pub struct ServeArgs {
-    /// Folder whose files are served at /.well-known/acme-challenge/.
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, required = true)]
-    pub challenge_dir: PathBuf,
+    /// Folder whose files are served at /.well-known/acme-challenge/ (the folder an ACME
+    /// client writes to in webroot mode). Symlinks and files over 4 KiB are not served.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub challenge_dir: Option<PathBuf>,
 
-    /// Address to listen on; repeat for several (IPv4 and IPv6).
-    #[arg(long, value_name = "ADDR:PORT", required = true)]
+    /// Stateless mode: respond to every well-formed token with TOKEN.THUMBPRINT, where
+    /// THUMBPRINT is the ACME account key's SHA-256 thumbprint (43 base64url characters).
+    /// With --challenge-dir too, a file for the token wins.
+    #[arg(long, value_name = "THUMBPRINT")]
+    pub thumbprint: Option<String>,
+
+    /// Address to listen on; repeat for several (IPv4 and IPv6). IPv6 sockets are
+    /// IPv6-only, so 0.0.0.0:80 and [::]:80 can be given together.
+    #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Vec<String>,
+
+    /// Forward every request that is not a challenge to this upstream, for example the app
+    /// at http://127.0.0.1:8050. Only this address is ever contacted.
+    #[arg(long, value_name = "http://HOST:PORT", conflicts_with = "redirect_https")]
+    pub proxy: Option<String>,
+
+    /// Answer every request that is not a challenge with a 308 redirect to the same host,
+    /// path and query over https.
+    #[arg(long)]
+    pub redirect_https: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
