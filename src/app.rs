@@ -12,6 +12,8 @@ use crate::profile::{Ports, ProfileName};
 use crate::report::{self, DomainReport, RunReport, Verdict};
 use crate::resolve::{self, Pins, Resolver};
 use crate::responder::{self, listen};
+use crate::standalone;
+use crate::token::{Challenge, random_base64url};
 use crate::webroot::{self, Layout};
 
 /// Runs the command and returns its exit status. Every path out of here has already
@@ -112,10 +114,23 @@ async fn run_check(args: CheckArgs) -> Exit {
         }
     }
 
-    let layout = match (&args.webroot, &args.challenge_dir) {
-        (Some(dir), None) => Layout::Webroot(dir.clone()),
-        (None, Some(dir)) => Layout::ChallengeDir(dir.clone()),
-        _ => return usage_error("give the folder to write the token into: --webroot DIR or --challenge-dir DIR"),
+    if !args.listen.is_empty() && !args.standalone {
+        return usage_error("--listen sets where the --standalone responder listens; add --standalone or drop --listen");
+    }
+    // clap lets exactly one of these through.
+    let target = if let Some(dir) = &args.webroot {
+        Target::Files(Layout::Webroot(dir.clone()))
+    } else if let Some(dir) = &args.challenge_dir {
+        Target::Files(Layout::ChallengeDir(dir.clone()))
+    } else if let Some(text) = &args.thumbprint {
+        match responder::parse_thumbprint(text) {
+            Ok(thumbprint) => Target::Stateless(thumbprint),
+            Err(message) => return usage_error(&message),
+        }
+    } else if args.standalone {
+        Target::Standalone
+    } else {
+        return usage_error("give where the token goes: --webroot DIR, --challenge-dir DIR, --standalone or --thumbprint THUMBPRINT");
     };
 
     if !args.timeout.is_finite() || args.timeout <= 0.0 || args.timeout > 3600.0 {
@@ -132,9 +147,38 @@ async fn run_check(args: CheckArgs) -> Exit {
         Ok(server) => server,
         Err(message) => return usage_error(&message),
     };
-    if let Err(message) = layout.validate() {
+    if let Target::Files(layout) = &target
+        && let Err(message) = layout.validate()
+    {
         return usage_error(&message);
     }
+
+    // Without files, the token lives in memory. The bundled responder keeps it
+    // (standalone) or a stateless responder derives it from the thumbprint, and every name
+    // shares it.
+    let given = match &target {
+        Target::Files(_) => None,
+        Target::Standalone => match Challenge::random() {
+            Ok(challenge) => Some(challenge),
+            Err(e) => return usage_error(&format!("cannot get random bytes for the token: {e}")),
+        },
+        Target::Stateless(thumbprint) => match random_base64url(32) {
+            Ok(token) => Some(Challenge::given(&token, &format!("{token}.{thumbprint}"))),
+            Err(e) => return usage_error(&format!("cannot get random bytes for the token: {e}")),
+        },
+    };
+    let responder = match (&target, &given) {
+        (Target::Standalone, Some(challenge)) => match standalone::bind(&args.listen, args.http_port) {
+            Ok(listeners) => Some(standalone::start(listeners, challenge)),
+            Err(message) => return usage_error(&message),
+        },
+        _ => None,
+    };
+    let is_standalone = responder.is_some();
+    let layout = match target {
+        Target::Files(layout) => Some(layout),
+        Target::Standalone | Target::Stateless(_) => None,
+    };
 
     let settings = Settings {
         profile: args.profile.profile(),
@@ -144,8 +188,8 @@ async fn run_check(args: CheckArgs) -> Exit {
         },
         timeout: Duration::from_secs_f64(args.timeout),
         attempts: args.attempts,
-        layout: Some(layout),
-        given: None,
+        layout,
+        given,
     };
     let resolver = Resolver::new(pins, dns_server, args.allow_private);
     let ledger = webroot::new_ledger();
@@ -165,6 +209,9 @@ async fn run_check(args: CheckArgs) -> Exit {
         }
     };
 
+    if let Some(responder) = responder {
+        responder.stop().await;
+    }
     let problems = webroot::cleanup(&ledger);
     for problem in &problems {
         eprintln!("acme-preflight: warning: {problem}");
@@ -178,9 +225,13 @@ async fn run_check(args: CheckArgs) -> Exit {
         }
     };
 
+    let mut notes = notes_for(args.profile);
+    if is_standalone {
+        notes.push(standalone::NOTE.to_string());
+    }
     let run = RunReport {
         version: 1,
-        notes: notes_for(args.profile),
+        notes,
         results: reports,
     };
     print_report(&run, args.format, args.quiet);
@@ -237,6 +288,17 @@ pub async fn wait_for_signal() -> Exit {
 pub async fn wait_for_signal() -> Exit {
     let _ = tokio::signal::ctrl_c().await;
     Exit::Interrupted
+}
+
+/// The place `check` puts the token, chosen on the command line.
+enum Target {
+    /// A file in a folder the web server serves.
+    Files(Layout),
+    /// Memory, served by the bundled responder on this machine.
+    Standalone,
+    /// Nowhere, because a stateless responder computes the key authorization from the
+    /// thumbprint.
+    Stateless(String),
 }
 
 async fn run_serve(args: ServeArgs) -> Exit {

@@ -53,6 +53,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 #[command(after_help = EXIT_CODES)]
+#[command(group(ArgGroup::new("target").required(true).args(["webroot", "challenge_dir", "standalone", "thumbprint"])))]
 pub struct CheckArgs {
     /// Names to check, as they appear in the certificate request.
     #[arg(value_name = "DOMAIN", required = true)]
@@ -60,13 +61,29 @@ pub struct CheckArgs {
 
     /// Document root the web server serves for the names; the token goes to
     /// DIR/.well-known/acme-challenge/.
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, conflicts_with = "challenge_dir")]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub webroot: Option<PathBuf>,
 
     /// Folder the web server maps to /.well-known/acme-challenge/ itself (an alias); the
     /// token is written straight into it.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub challenge_dir: Option<PathBuf>,
+
+    /// Serve the token from the bundled responder on this machine, before any web server
+    /// runs on the HTTP port. Nothing is written to disk. A pass shows that DNS, firewalls,
+    /// NAT and port forwarding bring the CA's request to this machine.
+    #[arg(long)]
+    pub standalone: bool,
+
+    /// With --standalone: address for the responder to listen on; repeat for several
+    /// (default 0.0.0.0 and [::] on the --http-port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<String>,
+
+    /// Check a responder in stateless mode (`serve --thumbprint`, acme.sh's stateless
+    /// mode): expect TOKEN.THUMBPRINT for a random token; nothing is written.
+    #[arg(long, value_name = "THUMBPRINT")]
+    pub thumbprint: Option<String>,
 
     /// Pin HOST to addresses on every port, in curl's form; repeat to add addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
