@@ -18,12 +18,13 @@ Exit status:
 const SERVE_EXIT_CODES: &str = "\
 Exit status:
   2    invalid arguments, or a --listen address could not be bound
-  130  stopped by Ctrl-C (SIGINT), after in-flight requests finished
-  143  stopped by SIGTERM, after in-flight requests finished
+  130  stopped by Ctrl-C (SIGINT), once in-flight requests finished (at most 5 s)
+  143  stopped by SIGTERM, once in-flight requests finished (at most 5 s)
 
 Requests under /.well-known/acme-challenge/ are always answered here and never
 forwarded: a token that no source knows gets 404. Without --listen, the sockets
-come from systemd socket activation (LISTEN_FDS).";
+come from systemd socket activation (LISTEN_FDS). Starts, stops and one line per
+request are logged to stderr; RUST_LOG=warn keeps only warnings and errors.";
 
 /// Check that an ACME HTTP-01 challenge will pass, before the CA is asked.
 #[derive(Debug, Parser)]
@@ -43,7 +44,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Place a random token in the webroot, fetch it as the CA would, report, clean up.
+    /// Place a random token (in the webroot, or in memory with --standalone), fetch it as the
+    /// CA would, report, clean up.
     Check(CheckArgs),
     /// Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app.
     Serve(ServeArgs),
@@ -152,7 +154,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "http://HOST:PORT", conflicts_with = "redirect_https")]
     pub proxy: Option<String>,
 
-    /// Answer every request that is not a challenge with a 308 redirect to the same host,
+    /// Respond to every request that is not a challenge with a 308 redirect to the same host,
     /// path and query over https.
     #[arg(long)]
     pub redirect_https: bool,

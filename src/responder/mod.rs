@@ -161,17 +161,25 @@ fn read_challenge(dir: &Path, token: &str) -> Option<Bytes> {
     // SECURITY: `token` is base64url only (checked by the caller), so it has no `/`, `\`,
     // `.` or NUL and the joined path stays a direct child of `dir`.
     let path = dir.join(token);
-    let file = open_no_follow(&path).ok()?;
+    let mut file = open_no_follow(&path).ok()?;
     // The checks run on the opened file, so a file swapped in after a check is not read.
     let meta = file.metadata().ok()?;
     if !meta.file_type().is_file() || meta.len() > MAX_FILE_BYTES {
         return None;
     }
-    let mut content = Vec::with_capacity(meta.len() as usize);
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut content).ok()?;
-    if content.len() as u64 > MAX_FILE_BYTES {
-        return None;
+    // The size from fstat bounds the read, so a file that grows after the check is still
+    // cut at 4 KiB, and a regular file this small is read in one call.
+    let mut content = vec![0u8; meta.len() as usize];
+    let mut filled = 0;
+    while filled < content.len() {
+        match file.read(&mut content[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
     }
+    content.truncate(filled);
     Some(Bytes::from(content))
 }
 
