@@ -83,7 +83,7 @@ _acme__preflight() {
             return 0
             ;;
         acme__subcmd__preflight__subcmd__check)
-            opts="-q -v -h --domains-file --webroot --challenge-dir --resolve --dns-server --http-port --https-port --timeout --attempts --profile --allow-private --format --concurrency --quiet --color --verbose --help"
+            opts="-q -v -h --domains-file --webroot --challenge-dir --standalone --listen --thumbprint --resolve --dns-server --http-port --https-port --timeout --attempts --profile --allow-private --format --concurrency --quiet --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +116,14 @@ _acme__preflight() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
                     fi
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --thumbprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --resolve)
@@ -350,7 +358,7 @@ _acme__preflight() {
             return 0
             ;;
         acme__subcmd__preflight__subcmd__serve)
-            opts="-v -h --challenge-dir --listen --color --verbose --help"
+            opts="-v -h --challenge-dir --thumbprint --listen --proxy --redirect-https --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,7 +371,15 @@ _acme__preflight() {
                     fi
                     return 0
                     ;;
+                --thumbprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

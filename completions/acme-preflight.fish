@@ -30,8 +30,8 @@ never\t''"
 complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
 complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -s h -l help -d 'Print help'
 complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -s V -l version -d 'Print version'
-complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "check" -d 'Place a random token in the webroot, fetch it as the CA would, report, clean up'
-complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "serve" -d 'Answer HTTP-01 challenges from a folder'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "check" -d 'Place a random token (in the webroot, or in memory with --standalone), fetch it as the CA would, report, clean up'
+complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "serve" -d 'Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app'
 complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "demo" -d 'Run two checks on loopback against built-in servers: one passes, one fails'
 complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "explain" -d 'Print what a finding code means, how it is detected, and fixes per stack'
 complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "completions" -d 'Print a shell completion script to stdout'
@@ -40,6 +40,8 @@ complete -c acme-preflight -n "__fish_acme_preflight_needs_command" -f -a "help"
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l domains-file -d 'Read names from FILE (- for stdin): one `NAME [WEBROOT]` per line, # starts a comment. A webroot on a line overrides --webroot for that name' -r -F
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l webroot -d 'Document root the web server serves for the names; the token goes to DIR/.well-known/acme-challenge/' -r -f -a "(__fish_complete_directories)"
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l challenge-dir -d 'Folder the web server maps to /.well-known/acme-challenge/ itself (an alias); the token is written straight into it' -r -f -a "(__fish_complete_directories)"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l listen -d 'With --standalone: address for the responder to listen on; repeat for several (default 0.0.0.0 and [::] on the --http-port)' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l thumbprint -d 'Check a responder in stateless mode (`serve --thumbprint`, acme.sh\'s stateless mode): expect TOKEN.THUMBPRINT for a random token; nothing is written' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l resolve -d 'Pin HOST to addresses on every port, in curl\'s form; repeat to add addresses' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l dns-server -d 'Ask this DNS server instead of the system\'s resolver configuration' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l http-port -d 'Port of the first request, and of http:// redirects without a port' -r
@@ -57,15 +59,19 @@ complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l 
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l standalone -d 'Serve the token from the bundled responder on this machine, before any web server runs on the HTTP port. Nothing is written to disk. A pass shows that DNS, firewalls, NAT and port forwarding bring the CA\'s request to this machine'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l allow-private -d 'Keep private and loopback addresses from DNS, as a private CA would'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -s q -l quiet -d 'Print only failing names in text output'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l challenge-dir -d 'Folder whose files are served at /.well-known/acme-challenge/' -r -f -a "(__fish_complete_directories)"
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l listen -d 'Address to listen on; repeat for several (IPv4 and IPv6)' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l challenge-dir -d 'Folder whose files are served at /.well-known/acme-challenge/ (the folder an ACME client writes to in webroot mode). Symlinks and files over 4 KiB are not served' -r -f -a "(__fish_complete_directories)"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l thumbprint -d 'Stateless mode: respond to every well-formed token with TOKEN.THUMBPRINT, where THUMBPRINT is the ACME account key\'s SHA-256 thumbprint (43 base64url characters). With --challenge-dir too, a file for the token wins' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l listen -d 'Address to listen on; repeat for several (IPv4 and IPv6). IPv6 sockets are IPv6-only, so 0.0.0.0:80 and [::]:80 can be given together' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l proxy -d 'Forward every request that is not a challenge to this upstream, for example the app at http://127.0.0.1:8050. Only this address is ever contacted' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -l redirect-https -d 'Respond to every request that is not a challenge with a 308 redirect to the same host, path and query over https'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand demo" -l color -d 'When to color the output: auto colors a terminal unless NO_COLOR is set' -r -f -a "auto\t''
@@ -89,8 +95,8 @@ always\t''
 never\t''"
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand man" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand man" -s h -l help -d 'Print help'
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "check" -d 'Place a random token in the webroot, fetch it as the CA would, report, clean up'
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "serve" -d 'Answer HTTP-01 challenges from a folder'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "check" -d 'Place a random token (in the webroot, or in memory with --standalone), fetch it as the CA would, report, clean up'
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "serve" -d 'Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "demo" -d 'Run two checks on loopback against built-in servers: one passes, one fails'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "explain" -d 'Print what a finding code means, how it is detected, and fixes per stack'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand help; and not __fish_seen_subcommand_from check serve demo explain completions man help" -f -a "completions" -d 'Print a shell completion script to stdout'

@@ -34,8 +34,10 @@ _acme-preflight() {
             (check)
 _arguments "${_arguments_options[@]}" : \
 '--domains-file=[Read names from FILE (- for stdin)\: one \`NAME \[WEBROOT\]\` per line, # starts a comment. A webroot on a line overrides --webroot for that name]:FILE:_files' \
-'(--challenge-dir)--webroot=[Document root the web server serves for the names; the token goes to DIR/.well-known/acme-challenge/]:DIR:_files -/' \
+'--webroot=[Document root the web server serves for the names; the token goes to DIR/.well-known/acme-challenge/]:DIR:_files -/' \
 '--challenge-dir=[Folder the web server maps to /.well-known/acme-challenge/ itself (an alias); the token is written straight into it]:DIR:_files -/' \
+'*--listen=[With --standalone\: address for the responder to listen on; repeat for several (default 0.0.0.0 and \[\:\:\] on the --http-port)]:ADDR:PORT:_default' \
+'--thumbprint=[Check a responder in stateless mode (\`serve --thumbprint\`, acme.sh'\''s stateless mode)\: expect TOKEN.THUMBPRINT for a random token; nothing is written]:THUMBPRINT:_default' \
 '*--resolve=[Pin HOST to addresses on every port, in curl'\''s form; repeat to add addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
 '--dns-server=[Ask this DNS server instead of the system'\''s resolver configuration]:ADDR[:PORT]:_default' \
 '--http-port=[Port of the first request, and of http\:// redirects without a port]:PORT:_default' \
@@ -51,6 +53,7 @@ junit\:"JUnit XML, one test case per name"
 github\:"GitHub Actions workflow commands, one \:\:error line per failing name"))' \
 '--concurrency=[Names checked at once]:N:_default' \
 '--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'--standalone[Serve the token from the bundled responder on this machine, before any web server runs on the HTTP port. Nothing is written to disk. A pass shows that DNS, firewalls, NAT and port forwarding bring the CA'\''s request to this machine]' \
 '--allow-private[Keep private and loopback addresses from DNS, as a private CA would]' \
 '-q[Print only failing names in text output]' \
 '--quiet[Print only failing names in text output]' \
@@ -63,9 +66,12 @@ github\:"GitHub Actions workflow commands, one \:\:error line per failing name")
 ;;
 (serve)
 _arguments "${_arguments_options[@]}" : \
-'--challenge-dir=[Folder whose files are served at /.well-known/acme-challenge/]:DIR:_files -/' \
-'*--listen=[Address to listen on; repeat for several (IPv4 and IPv6)]:ADDR:PORT:_default' \
+'--challenge-dir=[Folder whose files are served at /.well-known/acme-challenge/ (the folder an ACME client writes to in webroot mode). Symlinks and files over 4 KiB are not served]:DIR:_files -/' \
+'--thumbprint=[Stateless mode\: respond to every well-formed token with TOKEN.THUMBPRINT, where THUMBPRINT is the ACME account key'\''s SHA-256 thumbprint (43 base64url characters). With --challenge-dir too, a file for the token wins]:THUMBPRINT:_default' \
+'*--listen=[Address to listen on; repeat for several (IPv4 and IPv6). IPv6 sockets are IPv6-only, so 0.0.0.0\:80 and \[\:\:\]\:80 can be given together]:ADDR:PORT:_default' \
+'(--redirect-https)--proxy=[Forward every request that is not a challenge to this upstream, for example the app at http\://127.0.0.1\:8050. Only this address is ever contacted]:http://HOST:PORT:_default' \
 '--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'--redirect-https[Respond to every request that is not a challenge with a 308 redirect to the same host, path and query over https]' \
 '*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
 '*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
 '-h[Print help]' \
@@ -163,8 +169,8 @@ esac
 (( $+functions[_acme-preflight_commands] )) ||
 _acme-preflight_commands() {
     local commands; commands=(
-'check:Place a random token in the webroot, fetch it as the CA would, report, clean up' \
-'serve:Answer HTTP-01 challenges from a folder' \
+'check:Place a random token (in the webroot, or in memory with --standalone), fetch it as the CA would, report, clean up' \
+'serve:Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app' \
 'demo:Run two checks on loopback against built-in servers\: one passes, one fails' \
 'explain:Print what a finding code means, how it is detected, and fixes per stack' \
 'completions:Print a shell completion script to stdout' \
@@ -196,8 +202,8 @@ _acme-preflight__subcmd__explain_commands() {
 (( $+functions[_acme-preflight__subcmd__help_commands] )) ||
 _acme-preflight__subcmd__help_commands() {
     local commands; commands=(
-'check:Place a random token in the webroot, fetch it as the CA would, report, clean up' \
-'serve:Answer HTTP-01 challenges from a folder' \
+'check:Place a random token (in the webroot, or in memory with --standalone), fetch it as the CA would, report, clean up' \
+'serve:Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app' \
 'demo:Run two checks on loopback against built-in servers\: one passes, one fails' \
 'explain:Print what a finding code means, how it is detected, and fixes per stack' \
 'completions:Print a shell completion script to stdout' \

@@ -1,7 +1,6 @@
 //! Running a parsed command line: settings, signals, cleanup and the exit status.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::Duration;
 
 
@@ -14,13 +13,17 @@ use crate::exit::Exit;
 use crate::profile::{Ports, ProfileName};
 use crate::report::{self, DomainReport, RunReport, Verdict};
 use crate::resolve::{self, Pins, Resolver};
-use crate::responder;
+use crate::responder::{self, listen};
+use crate::standalone;
+use crate::token::{Challenge, random_base64url};
 use crate::webroot::{self, Layout};
 
 /// Runs the command and returns its exit status. Every path out of here has already
 /// removed what the run wrote.
 pub fn run(cli: Cli) -> Exit {
-    init_logging(cli.verbose);
+    // A long-running server logs its starts, stops and requests by default.
+    let is_server = matches!(cli.command, Command::Serve(_));
+    init_logging(cli.verbose, is_server);
     init_color(cli.color);
 
     // A check is I/O-bound and spends its time in the kernel; one thread avoids cross-thread
@@ -93,8 +96,9 @@ fn run_explain(args: ExplainArgs) -> Exit {
     Exit::Pass
 }
 
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, is_server: bool) {
     let default = match verbose {
+        0 if is_server => "warn,acme_preflight=info",
         0 => "warn",
         1 => "acme_preflight=info",
         _ => "acme_preflight=debug",
@@ -159,7 +163,23 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
 }
 
 async fn run_check(args: CheckArgs) -> Exit {
-    let jobs = match collect_jobs(&args) {
+    if !args.listen.is_empty() && !args.standalone {
+        return usage_error("--listen sets where the --standalone responder listens; add --standalone or drop --listen");
+    }
+
+    // clap lets at most one of these through; without them, tokens go to files.
+    let memory = if let Some(text) = &args.thumbprint {
+        match responder::parse_thumbprint(text) {
+            Ok(thumbprint) => Some(Target::Stateless(thumbprint)),
+            Err(message) => return usage_error(&message),
+        }
+    } else if args.standalone {
+        Some(Target::Standalone)
+    } else {
+        None
+    };
+
+    let jobs = match collect_jobs(&args, memory.is_none()) {
         Ok(jobs) => jobs,
         Err(message) => return usage_error(&message),
     };
@@ -184,15 +204,38 @@ async fn run_check(args: CheckArgs) -> Exit {
 
     // Every folder is checked before anything is written anywhere.
     let mut validated: Vec<&Layout> = Vec::new();
-    for job in &jobs {
-        if validated.iter().any(|l| l.given() == job.layout.given()) {
+    for layout in jobs.iter().filter_map(|job| job.layout.as_ref()) {
+        if validated.iter().any(|l| l.given() == layout.given()) {
             continue;
         }
-        if let Err(message) = job.layout.validate() {
+        if let Err(message) = layout.validate() {
             return usage_error(&message);
         }
-        validated.push(&job.layout);
+        validated.push(layout);
     }
+
+    // Without files, the token lives in memory. The bundled responder keeps it
+    // (standalone) or a stateless responder derives it from the thumbprint, and every name
+    // shares it.
+    let given = match &memory {
+        None => None,
+        Some(Target::Standalone) => match Challenge::random() {
+            Ok(challenge) => Some(challenge),
+            Err(e) => return usage_error(&format!("cannot get random bytes for the token: {e}")),
+        },
+        Some(Target::Stateless(thumbprint)) => match random_base64url(32) {
+            Ok(token) => Some(Challenge::given(&token, &format!("{token}.{thumbprint}"))),
+            Err(e) => return usage_error(&format!("cannot get random bytes for the token: {e}")),
+        },
+    };
+    let responder = match (&memory, &given) {
+        (Some(Target::Standalone), Some(challenge)) => match standalone::bind(&args.listen, args.http_port) {
+            Ok(listeners) => Some(standalone::start(listeners, challenge)),
+            Err(message) => return usage_error(&message),
+        },
+        _ => None,
+    };
+    let is_standalone = responder.is_some();
 
     raise_open_file_limit();
 
@@ -205,7 +248,7 @@ async fn run_check(args: CheckArgs) -> Exit {
         timeout: Duration::from_secs_f64(args.timeout),
         attempts: args.attempts,
         layout: None,
-        given: None,
+        given,
     };
     let resolver = Resolver::new(pins, dns_server, args.allow_private);
     let ledger = webroot::new_ledger();
@@ -219,7 +262,7 @@ async fn run_check(args: CheckArgs) -> Exit {
             resolver: &resolver,
             ledger: &ledger,
             limits: &limits,
-        leftovers: &leftovers,
+            leftovers: &leftovers,
         };
         let streaming = args.format == Format::Ndjson;
         let work = batch::run_jobs(&checker, &jobs, args.concurrency, |index, report| {
@@ -239,6 +282,9 @@ async fn run_check(args: CheckArgs) -> Exit {
         bar.finish_and_clear();
     }
 
+    if let Some(responder) = responder {
+        responder.stop().await;
+    }
     let problems = webroot::cleanup(&ledger);
     for problem in &problems {
         eprintln!("acme-preflight: warning: {problem}");
@@ -252,9 +298,13 @@ async fn run_check(args: CheckArgs) -> Exit {
         }
     };
 
+    let mut notes = notes_for(args.profile);
+    if is_standalone {
+        notes.push(standalone::NOTE.to_string());
+    }
     let run = RunReport {
         version: 1,
-        notes: notes_for(args.profile),
+        notes,
         results: reports,
     };
     if args.format != Format::Ndjson {
@@ -265,7 +315,7 @@ async fn run_check(args: CheckArgs) -> Exit {
 
 /// Builds the list of names and their webroots from the command line and the domains
 /// file, in input order.
-fn collect_jobs(args: &CheckArgs) -> Result<Vec<Job>, String> {
+fn collect_jobs(args: &CheckArgs, uses_files: bool) -> Result<Vec<Job>, String> {
     let default_layout = match (&args.webroot, &args.challenge_dir) {
         (Some(dir), None) => Some(Layout::Webroot(dir.clone())),
         (None, Some(dir)) => Some(Layout::ChallengeDir(dir.clone())),
@@ -295,11 +345,18 @@ fn collect_jobs(args: &CheckArgs) -> Result<Vec<Job>, String> {
             line => format!("--domains-file line {line}: {message}"),
         })?;
         let layout = match (&entry.webroot, &default_layout) {
-            (Some(dir), _) => Layout::Webroot(dir.clone()),
-            (None, Some(layout)) => layout.clone(),
+            (Some(_), _) if !uses_files => {
+                return Err(format!(
+                    "--domains-file line {}: a webroot cannot be used with --standalone or --thumbprint, which write no files",
+                    entry.line
+                ));
+            }
+            _ if !uses_files => None,
+            (Some(dir), _) => Some(Layout::Webroot(dir.clone())),
+            (None, Some(layout)) => Some(layout.clone()),
             (None, None) => {
                 return Err(format!(
-                    "no webroot for {domain}: give --webroot DIR or --challenge-dir DIR, or a webroot after the name in the domains file"
+                    "no webroot for {domain}: give --webroot DIR, --challenge-dir DIR, --standalone or --thumbprint, or a webroot after the name in the domains file"
                 ));
             }
         };
@@ -396,36 +453,100 @@ pub async fn wait_for_signal() -> Exit {
     Exit::Interrupted
 }
 
+/// Where `check` keeps the token when it writes no file, chosen on the command line.
+enum Target {
+    /// Memory, served by the bundled responder on this machine.
+    Standalone,
+    /// Nowhere, because a stateless responder computes the key authorization from the
+    /// thumbprint.
+    Stateless(String),
+}
+
 async fn run_serve(args: ServeArgs) -> Exit {
+    let config = match serve_config(&args).await {
+        Ok(config) => config,
+        Err(message) => return usage_error(&message),
+    };
+
     let mut addrs = Vec::new();
     for text in &args.listen {
-        match responder::parse_listen(text) {
+        match listen::parse_listen(text) {
             Ok(addr) => addrs.push(addr),
             Err(message) => return usage_error(&message),
         }
     }
-    let dir: PathBuf = args.challenge_dir.clone();
-    if !dir.is_dir() {
-        return usage_error(&format!("--challenge-dir {} is not an existing directory", dir.display()));
+    let mut listeners = match listen::inherited() {
+        Ok(listeners) => listeners,
+        Err(message) => return usage_error(&message),
+    };
+    if listeners.is_empty() && addrs.is_empty() {
+        return usage_error("give an address to listen on with --listen ADDR:PORT, or start serve through systemd socket activation");
+    }
+    match listen::bind_all(&addrs) {
+        Ok(bound) => listeners.extend(bound),
+        Err(message) => return usage_error(&message),
     }
 
-    let mut listeners = Vec::new();
-    for addr in addrs {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => listeners.push(listener),
-            Err(e) => return usage_error(&format!("cannot listen on {addr}: {e}")),
-        }
-    }
+    let limits = responder::Limits::default();
+    // One descriptor per connection, a second for its upstream, and some to spare.
+    listen::raise_open_file_limit(limits.max_connections as u64 * 2 + 64);
     for listener in &listeners {
         if let Ok(addr) = listener.local_addr() {
-            tracing::info!(%addr, dir = %dir.display(), "serving challenges");
+            tracing::info!(%addr, "listening");
         }
     }
+    log_config(&config);
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(responder::serve(responder::Source { challenge_dir: dir }, listeners, stopped));
+    let grace = limits.shutdown_grace;
+    let server = tokio::spawn(responder::serve(config, limits, listeners, stopped));
     let exit = wait_for_signal().await;
+    tracing::info!(grace_s = grace.as_secs_f64(), "stopping: in-flight requests get the grace period to finish");
     let _ = stop.send(true);
     let _ = server.await;
+    tracing::info!("stopped");
     exit
+}
+
+/// Builds the responder's configuration from `serve`'s arguments, checking each value.
+async fn serve_config(args: &ServeArgs) -> Result<responder::Config, String> {
+    let mut sources = Vec::new();
+    if let Some(dir) = &args.challenge_dir {
+        if !dir.is_dir() {
+            return Err(format!("--challenge-dir {} is not an existing directory", dir.display()));
+        }
+        sources.push(responder::Source::Dir(dir.clone()));
+    }
+    // After the folder, so that a file for a token wins over the stateless response.
+    if let Some(text) = &args.thumbprint {
+        sources.push(responder::Source::Thumbprint(responder::parse_thumbprint(text)?));
+    }
+    if sources.is_empty() {
+        return Err("give where answers come from: --challenge-dir DIR, --thumbprint THUMBPRINT, or both".to_string());
+    }
+
+    let fallback = match (&args.proxy, args.redirect_https) {
+        (Some(url), _) => responder::Fallback::Proxy(responder::Upstream::resolve(url).await?),
+        (None, true) => responder::Fallback::RedirectHttps,
+        (None, false) => responder::Fallback::NotFound,
+    };
+    Ok(responder::Config { sources, fallback })
+}
+
+/// Logs what the responder answers from, without the thumbprint.
+fn log_config(config: &responder::Config) {
+    for source in &config.sources {
+        match source {
+            responder::Source::Dir(dir) => tracing::info!(dir = %dir.display(), "serving challenges from files"),
+            responder::Source::Thumbprint(_) => tracing::info!("responding to every well-formed token statelessly"),
+            responder::Source::Memory(_) => tracing::info!("serving one token kept in memory"),
+        }
+    }
+    match &config.fallback {
+        responder::Fallback::NotFound => tracing::info!("other requests get 404"),
+        responder::Fallback::RedirectHttps => tracing::info!("other requests get a 308 redirect to https"),
+        responder::Fallback::Proxy(upstream) => {
+            tracing::info!(upstream = %upstream.authority, addrs = ?upstream.addrs, "other requests are forwarded")
+        }
+    }
 }

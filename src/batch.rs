@@ -14,11 +14,11 @@ use crate::check::Checker;
 use crate::report::DomainReport;
 use crate::webroot::Layout;
 
-/// One name to check and where its token goes.
+/// One name to check and where its token goes (`None` for a token held in memory).
 #[derive(Clone, Debug)]
 pub struct Job {
     pub domain: String,
-    pub layout: Layout,
+    pub layout: Option<Layout>,
 }
 
 /// One line of a domains file: a name and, optionally, its webroot.
@@ -82,7 +82,7 @@ pub async fn run_jobs(
 ) -> Vec<DomainReport> {
     let mut slots: Vec<Option<DomainReport>> = vec![None; jobs.len()];
     let mut stream = futures_util::stream::iter(jobs.iter().enumerate())
-        .map(|(index, job)| async move { (index, checker.check_with(&job.domain, Some(&job.layout)).await) })
+        .map(|(index, job)| async move { (index, checker.check_with(&job.domain, job.layout.as_ref()).await) })
         .buffer_unordered(concurrency.max(1));
 
     while let Some((index, report)) = stream.next().await {

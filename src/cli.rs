@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::profile::ProfileName;
 
@@ -19,6 +19,17 @@ Environment:
   NO_COLOR          when set and not empty, --color auto prints no color
   RUST_LOG          log filter for -v output, for example acme_preflight=debug
   ACME_PREFLIGHT_*  defaults for options, named beside each option above";
+
+const SERVE_AFTER_HELP: &str = "\
+Exit status:
+  2    invalid arguments, or a --listen address could not be bound
+  130  stopped by Ctrl-C (SIGINT), once in-flight requests finished (at most 5 s)
+  143  stopped by SIGTERM, once in-flight requests finished (at most 5 s)
+
+Requests under /.well-known/acme-challenge/ are always answered here and never
+forwarded: a token that no source knows gets 404. Without --listen, the sockets
+come from systemd socket activation (LISTEN_FDS). Starts, stops and one line per
+request are logged to stderr; RUST_LOG=warn keeps only warnings and errors.";
 
 /// Check that an ACME HTTP-01 challenge will pass, before the CA is asked.
 #[derive(Debug, Parser)]
@@ -38,9 +49,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Place a random token in the webroot, fetch it as the CA would, report, clean up.
+    /// Place a random token (in the webroot, or in memory with --standalone), fetch it as the
+    /// CA would, report, clean up.
     Check(CheckArgs),
-    /// Answer HTTP-01 challenges from a folder.
+    /// Respond to HTTP-01 challenges from a folder or a thumbprint, in front of or beside an app.
     Serve(ServeArgs),
     /// Run two checks on loopback against built-in servers: one passes, one fails.
     Demo,
@@ -69,6 +81,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
+#[command(group(ArgGroup::new("target").multiple(false).args(["webroot", "challenge_dir", "standalone", "thumbprint"])))]
 pub struct CheckArgs {
     /// Names to check, as they appear in the certificate request.
     #[arg(value_name = "DOMAIN", required_unless_present = "domains_file")]
@@ -85,7 +98,6 @@ pub struct CheckArgs {
         long,
         value_name = "DIR",
         value_hint = ValueHint::DirPath,
-        conflicts_with = "challenge_dir",
         env = "ACME_PREFLIGHT_WEBROOT"
     )]
     pub webroot: Option<PathBuf>,
@@ -94,6 +106,22 @@ pub struct CheckArgs {
     /// token is written straight into it.
     #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub challenge_dir: Option<PathBuf>,
+
+    /// Serve the token from the bundled responder on this machine, before any web server
+    /// runs on the HTTP port. Nothing is written to disk. A pass shows that DNS, firewalls,
+    /// NAT and port forwarding bring the CA's request to this machine.
+    #[arg(long)]
+    pub standalone: bool,
+
+    /// With --standalone: address for the responder to listen on; repeat for several
+    /// (default 0.0.0.0 and [::] on the --http-port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<String>,
+
+    /// Check a responder in stateless mode (`serve --thumbprint`, acme.sh's stateless
+    /// mode): expect TOKEN.THUMBPRINT for a random token; nothing is written.
+    #[arg(long, value_name = "THUMBPRINT")]
+    pub thumbprint: Option<String>,
 
     /// Pin HOST to addresses on every port, in curl's form; repeat to add addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
@@ -142,14 +170,34 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = SERVE_AFTER_HELP)]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["challenge_dir", "thumbprint"])))]
 pub struct ServeArgs {
-    /// Folder whose files are served at /.well-known/acme-challenge/.
-    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, required = true)]
-    pub challenge_dir: PathBuf,
+    /// Folder whose files are served at /.well-known/acme-challenge/ (the folder an ACME
+    /// client writes to in webroot mode). Symlinks and files over 4 KiB are not served.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub challenge_dir: Option<PathBuf>,
 
-    /// Address to listen on; repeat for several (IPv4 and IPv6).
-    #[arg(long, value_name = "ADDR:PORT", required = true)]
+    /// Stateless mode: respond to every well-formed token with TOKEN.THUMBPRINT, where
+    /// THUMBPRINT is the ACME account key's SHA-256 thumbprint (43 base64url characters).
+    /// With --challenge-dir too, a file for the token wins.
+    #[arg(long, value_name = "THUMBPRINT")]
+    pub thumbprint: Option<String>,
+
+    /// Address to listen on; repeat for several (IPv4 and IPv6). IPv6 sockets are
+    /// IPv6-only, so 0.0.0.0:80 and [::]:80 can be given together.
+    #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Vec<String>,
+
+    /// Forward every request that is not a challenge to this upstream, for example the app
+    /// at http://127.0.0.1:8050. Only this address is ever contacted.
+    #[arg(long, value_name = "http://HOST:PORT", conflicts_with = "redirect_https")]
+    pub proxy: Option<String>,
+
+    /// Respond to every request that is not a challenge with a 308 redirect to the same host,
+    /// path and query over https.
+    #[arg(long)]
+    pub redirect_https: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -67,10 +67,16 @@ async fn run_inner() -> Result<Exit, String> {
     let app_port = port_of(&app_listener)?;
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let source = responder::Source {
-        challenge_dir: site_layout.challenge_dir(),
+    let config = responder::Config {
+        sources: vec![responder::Source::Dir(site_layout.challenge_dir())],
+        fallback: responder::Fallback::NotFound,
     };
-    let responder_task = tokio::spawn(responder::serve(source, vec![responder_listener], stopped));
+    let responder_task = tokio::spawn(responder::serve(
+        config,
+        responder::Limits::default(),
+        vec![responder_listener],
+        stopped,
+    ));
     let app_task = tokio::spawn(serve_stand_in(app_listener));
 
     println!("acme-preflight demo: two checks on 127.0.0.1, names pinned as --resolve does.");

@@ -25,6 +25,7 @@ pub mod reserved;
 pub mod responder;
 pub mod resolve;
 pub mod sanitize;
+pub mod standalone;
 pub mod token;
 pub mod url;
 pub mod webroot;

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod echo;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
@@ -96,6 +98,11 @@ pub struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // A child that a test already stopped and reaped is left alone: its PID may
+        // belong to another process by now.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         // SIGTERM lets nginx and gunicorn stop their workers; the wait reaps the child.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
@@ -412,4 +419,185 @@ mimetype.assign = (\".txt\" => \"text/plain\", \".html\" => \"text/html\")
         port,
         dir: Some(dir),
     })
+}
+
+/// Starts `acme-preflight serve` with `args`, listening on 127.0.0.1 on a free port. Its
+/// log goes to a file (see [`Server::log`]), so a busy test cannot fill a pipe and stall it.
+pub fn serve(args: &[&str]) -> Server {
+    let port = free_port();
+    serve_on(&[format!("127.0.0.1:{port}")], port, args)
+}
+
+/// Starts `acme-preflight serve` with a `--listen` for each of `listen`; `port` is the one
+/// the returned server reports, and `listen[0]` is waited for.
+pub fn serve_on(listen: &[String], port: u16, args: &[&str]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let log = fs::File::create(dir.path().join("serve.log")).unwrap();
+    let mut command = Command::new(binary());
+    command.arg("serve").args(args);
+    for addr in listen {
+        command.args(["--listen", addr]);
+    }
+    let mut child = command
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("the binary runs");
+    let addr: SocketAddr = listen[0].parse().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+            panic!("acme-preflight serve exited with {status} before listening on {addr}: {log}");
+        }
+        assert!(Instant::now() < deadline, "acme-preflight serve did not listen on {addr} within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server {
+        child,
+        port,
+        dir: Some(dir),
+    }
+}
+
+impl Server {
+    /// What `serve` wrote to stderr so far.
+    pub fn log(&self) -> String {
+        let path = self.dir.as_ref().unwrap().path().join("serve.log");
+        fs::read_to_string(path).unwrap_or_default()
+    }
+
+    /// Sends `signal` and waits up to `limit` for the exit; returns the exit code and the
+    /// time it took.
+    pub fn stop_with(&mut self, signal: i32, limit: Duration) -> (Option<i32>, Duration) {
+        let started = Instant::now();
+        // SAFETY: sending a signal to our own child process, which has not been reaped.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return (status.code(), started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("the server did not exit within {limit:?} after signal {signal}");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+/// One HTTP response as curl received it.
+#[derive(Debug)]
+pub struct Http {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Runs curl with `args` and returns the response. Proxy settings from the environment are
+/// ignored and each call is bounded to 10 s.
+pub fn curl(args: &[&str]) -> Http {
+    let output = Command::new("curl")
+        .args(["-s", "-S", "-i", "--max-time", "10", "--noproxy", "*"])
+        .args(args)
+        .output()
+        .expect("curl runs");
+    assert!(
+        output.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    parse_response(&output.stdout).unwrap_or_else(|| panic!("curl {args:?}: not an HTTP response: {:?}", String::from_utf8_lossy(&output.stdout)))
+}
+
+/// Splits a raw HTTP/1.1 response into status, headers and body. Interim 1xx heads are
+/// skipped.
+pub fn parse_response(raw: &[u8]) -> Option<Http> {
+    let mut rest = raw;
+    loop {
+        let end = rest.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&rest[..end]).ok()?;
+        let body = &rest[end + 4..];
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+        if (100..200).contains(&status) {
+            rest = body;
+            continue;
+        }
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+            .collect();
+        return Some(Http {
+            status,
+            headers,
+            body: body.to_vec(),
+        });
+    }
+}
+
+/// Sends `request` as raw bytes to `addr` and returns everything read until the server
+/// closes the connection or 5 s pass.
+pub fn raw_exchange(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream.write_all(request).unwrap();
+    let mut response = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    response
+}
+
+/// The status code of a raw response, if it starts with a status line.
+pub fn raw_status(response: &[u8]) -> Option<u16> {
+    let line_end = response.windows(2).position(|w| w == b"\r\n")?;
+    let line = std::str::from_utf8(&response[..line_end]).ok()?;
+    line.split(' ').nth(1)?.parse().ok()
+}
+
+/// A random-looking base64url token of the CA's length, distinct per call.
+pub fn token() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let base = format!("t{}x{n}", std::process::id());
+    format!("{base}{}", "A".repeat(43 - base.len()))
+}
+
+/// Whether this process may create a network namespace (`unshare -n`), for tests that must
+/// listen on every address. In CI it must.
+pub fn can_unshare() -> bool {
+    let ok = Command::new("unshare")
+        .args(["-n", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(!in_ci(), "unshare -n failed; CI runs as root");
+        eprintln!("SKIPPED: unshare -n is not permitted (run as root)");
+    }
+    ok
 }
