@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use crate::batch::{self, Job};
 use crate::check::{AddressLimits, Checker, LeftoverScan, Settings};
-use crate::cli::{CheckArgs, Cli, ColorChoice, Command, ExplainArgs, Format, ServeArgs};
+use crate::cli::{CheckArgs, CheckOptions, Cli, ColorChoice, Command, ExplainArgs, Format, HookCommand, ServeArgs};
 use crate::explain;
+use crate::hook;
 use crate::finding::Code;
 use crate::exit::Exit;
 use crate::profile::{Ports, ProfileName};
@@ -15,7 +16,7 @@ use crate::report::{self, DomainReport, RunReport, Verdict};
 use crate::resolve::{self, Pins, Resolver};
 use crate::responder::{self, listen};
 use crate::standalone;
-use crate::token::{Challenge, random_base64url};
+use crate::token::{Challenge, is_valid_token, random_base64url};
 use crate::webroot::{self, Layout};
 
 /// Runs the command and returns its exit status. Every path out of here has already
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Check(args) => runtime.block_on(run_check(args)),
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
+        Command::Hook(hook) => runtime.block_on(run_hook(hook)),
         Command::Explain(args) => run_explain(args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -168,7 +170,12 @@ async fn run_check(args: CheckArgs) -> Exit {
     }
 
     // clap lets at most one of these through; without them, tokens go to files.
-    let memory = if let Some(text) = &args.thumbprint {
+    let memory = if let (Some(token), Some(key_authorization)) = (&args.token, &args.key_authorization) {
+        if !is_valid_token(token) {
+            return usage_error(&format!("invalid --token {token:?}: a token is 1 to 255 characters of A-Z, a-z, 0-9, - and _"));
+        }
+        Some(Target::Written(Challenge::given(token, key_authorization)))
+    } else if let Some(text) = &args.thumbprint {
         match responder::parse_thumbprint(text) {
             Ok(thumbprint) => Some(Target::Stateless(thumbprint)),
             Err(message) => return usage_error(&message),
@@ -184,20 +191,20 @@ async fn run_check(args: CheckArgs) -> Exit {
         Err(message) => return usage_error(&message),
     };
 
-    if !args.timeout.is_finite() || args.timeout <= 0.0 || args.timeout > 3600.0 {
-        return usage_error(&format!("invalid --timeout {}: give seconds greater than 0, at most 3600", args.timeout));
+    if !args.options.timeout.is_finite() || args.options.timeout <= 0.0 || args.options.timeout > 3600.0 {
+        return usage_error(&format!("invalid --timeout {}: give seconds greater than 0, at most 3600", args.options.timeout));
     }
-    if args.attempts == 0 || args.attempts > 100 {
-        return usage_error(&format!("invalid --attempts {}: give a number from 1 to 100", args.attempts));
+    if args.options.attempts == 0 || args.options.attempts > 100 {
+        return usage_error(&format!("invalid --attempts {}: give a number from 1 to 100", args.options.attempts));
     }
     if args.concurrency == 0 || args.concurrency > 100_000 {
         return usage_error(&format!("invalid --concurrency {}: give a number from 1 to 100000", args.concurrency));
     }
-    let pins = match Pins::parse(&args.resolve) {
+    let pins = match Pins::parse(&args.options.resolve) {
         Ok(pins) => pins,
         Err(message) => return usage_error(&message),
     };
-    let dns_server = match args.dns_server.as_deref().map(resolve::parse_dns_server).transpose() {
+    let dns_server = match args.options.dns_server.as_deref().map(resolve::parse_dns_server).transpose() {
         Ok(server) => server,
         Err(message) => return usage_error(&message),
     };
@@ -219,6 +226,7 @@ async fn run_check(args: CheckArgs) -> Exit {
     // shares it.
     let given = match &memory {
         None => None,
+        Some(Target::Written(challenge)) => Some(challenge.clone()),
         Some(Target::Standalone) => match Challenge::random() {
             Ok(challenge) => Some(challenge),
             Err(e) => return usage_error(&format!("cannot get random bytes for the token: {e}")),
@@ -229,7 +237,7 @@ async fn run_check(args: CheckArgs) -> Exit {
         },
     };
     let responder = match (&memory, &given) {
-        (Some(Target::Standalone), Some(challenge)) => match standalone::bind(&args.listen, args.http_port) {
+        (Some(Target::Standalone), Some(challenge)) => match standalone::bind(&args.listen, args.options.http_port) {
             Ok(listeners) => Some(standalone::start(listeners, challenge)),
             Err(message) => return usage_error(&message),
         },
@@ -240,21 +248,21 @@ async fn run_check(args: CheckArgs) -> Exit {
     raise_open_file_limit();
 
     let settings = Settings {
-        profile: args.profile.profile(),
+        profile: args.options.profile.profile(),
         ports: Ports {
-            http: args.http_port,
-            https: args.https_port,
+            http: args.options.http_port,
+            https: args.options.https_port,
         },
-        timeout: Duration::from_secs_f64(args.timeout),
-        attempts: args.attempts,
+        timeout: Duration::from_secs_f64(args.options.timeout),
+        attempts: args.options.attempts,
         layout: None,
         given,
     };
-    let resolver = Resolver::new(pins, dns_server, args.allow_private);
+    let resolver = Resolver::new(pins, dns_server, args.options.allow_private);
     let ledger = webroot::new_ledger();
     let limits = AddressLimits::new(AddressLimits::DEFAULT);
     let leftovers = LeftoverScan::default();
-    let progress = progress_bar(jobs.len(), args.quiet);
+    let progress = progress_bar(jobs.len(), args.options.quiet);
 
     let outcome = {
         let checker = Checker {
@@ -264,7 +272,7 @@ async fn run_check(args: CheckArgs) -> Exit {
             limits: &limits,
             leftovers: &leftovers,
         };
-        let streaming = args.format == Format::Ndjson;
+        let streaming = args.options.format == Format::Ndjson;
         let work = batch::run_jobs(&checker, &jobs, args.concurrency, |index, report| {
             if streaming {
                 batch::write_ndjson_line(index, report);
@@ -298,7 +306,7 @@ async fn run_check(args: CheckArgs) -> Exit {
         }
     };
 
-    let mut notes = notes_for(args.profile);
+    let mut notes = notes_for(args.options.profile);
     if is_standalone {
         notes.push(standalone::NOTE.to_string());
     }
@@ -307,8 +315,8 @@ async fn run_check(args: CheckArgs) -> Exit {
         notes,
         results: reports,
     };
-    if args.format != Format::Ndjson {
-        print_report(&run, args.format, args.quiet);
+    if args.options.format != Format::Ndjson {
+        print_report(&run, args.options.format, args.options.quiet);
     }
     exit_for(&run.results)
 }
@@ -347,7 +355,7 @@ fn collect_jobs(args: &CheckArgs, uses_files: bool) -> Result<Vec<Job>, String> 
         let layout = match (&entry.webroot, &default_layout) {
             (Some(_), _) if !uses_files => {
                 return Err(format!(
-                    "--domains-file line {}: a webroot cannot be used with --standalone or --thumbprint, which write no files",
+                    "--domains-file line {}: a webroot cannot be used with --standalone, --thumbprint or --token, which write no files",
                     entry.line
                 ));
             }
@@ -455,6 +463,8 @@ pub async fn wait_for_signal() -> Exit {
 
 /// Where `check` keeps the token when it writes no file, chosen on the command line.
 enum Target {
+    /// A file an ACME client already wrote; the check only reads it through the server.
+    Written(Challenge),
     /// Memory, served by the bundled responder on this machine.
     Standalone,
     /// Nowhere, because a stateless responder computes the key authorization from the
@@ -549,4 +559,184 @@ fn log_config(config: &responder::Config) {
             tracing::info!(upstream = %upstream.authority, addrs = ?upstream.addrs, "other requests are forwarded")
         }
     }
+}
+
+/// Builds the settings and resolver of a check from its options.
+fn check_setup(options: &CheckOptions, given: Option<Challenge>) -> Result<(Settings, Resolver), String> {
+    if !options.timeout.is_finite() || options.timeout <= 0.0 || options.timeout > 3600.0 {
+        return Err(format!("invalid --timeout {}: give seconds greater than 0, at most 3600", options.timeout));
+    }
+    if options.attempts == 0 || options.attempts > 100 {
+        return Err(format!("invalid --attempts {}: give a number from 1 to 100", options.attempts));
+    }
+    let pins = Pins::parse(&options.resolve)?;
+    let dns_server = options.dns_server.as_deref().map(resolve::parse_dns_server).transpose()?;
+    let settings = Settings {
+        profile: options.profile.profile(),
+        ports: Ports {
+            http: options.http_port,
+            https: options.https_port,
+        },
+        timeout: Duration::from_secs_f64(options.timeout),
+        attempts: options.attempts,
+        layout: None,
+        given,
+    };
+    Ok((settings, Resolver::new(pins, dns_server, options.allow_private)))
+}
+
+/// Checks one name against a token an ACME client wrote, and returns the exit status and
+/// the rendered report.
+async fn check_written_token(options: &CheckOptions, domain: &str, challenge: Challenge) -> Result<(Exit, String), String> {
+    let domain = normalize_domain(domain)?;
+    let (settings, resolver) = check_setup(options, Some(challenge))?;
+    let ledger = webroot::new_ledger();
+    let limits = AddressLimits::new(AddressLimits::DEFAULT);
+    let leftovers = LeftoverScan::default();
+    let checker = Checker {
+        settings: &settings,
+        resolver: &resolver,
+        ledger: &ledger,
+        limits: &limits,
+        leftovers: &leftovers,
+    };
+    let report = checker.check_with(&domain, None).await;
+    let run = RunReport {
+        version: 1,
+        notes: notes_for(options.profile),
+        results: vec![report],
+    };
+    let text = match options.format {
+        Format::Json => report::json::render(&run),
+        _ => report::text::render(&run, false),
+    };
+    Ok((exit_for(&run.results), text))
+}
+
+fn hook_layout(webroot: Option<std::path::PathBuf>, challenge_dir: Option<std::path::PathBuf>) -> Result<Layout, String> {
+    match (webroot, challenge_dir) {
+        (Some(dir), _) => Ok(Layout::Webroot(dir)),
+        (None, Some(dir)) => Ok(Layout::ChallengeDir(dir)),
+        (None, None) => Err("give --webroot DIR or --challenge-dir DIR".to_string()),
+    }
+}
+
+async fn run_hook(hook: HookCommand) -> Exit {
+    let result = match hook {
+        HookCommand::CertbotAuth {
+            webroot,
+            challenge_dir,
+            no_stop,
+            options,
+        } => certbot_auth(hook_layout(webroot, challenge_dir), no_stop, &options).await,
+        HookCommand::CertbotCleanup { webroot, challenge_dir } => certbot_cleanup(hook_layout(webroot, challenge_dir)),
+        HookCommand::Dehydrated {
+            challenge_dir,
+            remove_on_fail,
+            options,
+            event,
+        } => {
+            let remove_from = challenge_dir.filter(|_| remove_on_fail).map(Layout::ChallengeDir);
+            dehydrated(&options, &event, remove_from.as_ref()).await
+        }
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(message) => usage_error(&message),
+    }
+}
+
+async fn certbot_auth(layout: Result<Layout, String>, no_stop: bool, options: &CheckOptions) -> Result<Exit, String> {
+    let layout = layout?;
+    let (domain, token, validation) = hook::certbot_environment()?;
+    layout.validate()?;
+    hook::write_challenge(&layout, &token, &validation)?;
+
+    let (exit, report) = check_written_token(options, &domain, Challenge::given(&token, &validation)).await?;
+    // certbot keeps a hook's stdout for the cleanup hook and shows its stderr.
+    eprint!("{report}");
+    if exit == Exit::Pass {
+        return Ok(exit);
+    }
+
+    if no_stop {
+        eprintln!("acme-preflight: the CA would fail this challenge; certbot will answer it anyway (--no-stop)");
+        return Ok(exit);
+    }
+    let Some(pid) = hook::find_certbot() else {
+        eprintln!(
+            "acme-preflight: the CA would fail this challenge, but no certbot process was found among this hook's parents; certbot ignores the hook's exit status and will answer it"
+        );
+        return Ok(exit);
+    };
+
+    // certbot 2.x, stopped while its auth hook runs, does not run the cleanup hook for that
+    // challenge (its recovery fails on the half-recorded challenge), so the token goes now.
+    for problem in hook::remove_challenge(&layout, &token, &validation) {
+        eprintln!("acme-preflight: warning: {problem}");
+    }
+    // The hook's own output dies with certbot, which captures it; certbot's stderr is where
+    // the user reads certbot's messages.
+    let message = format!(
+        "{report}acme-preflight: the CA would fail this challenge, so certbot (PID {pid}) was stopped before it answered it\n"
+    );
+    hook::write_to_stderr_of(pid, &message);
+    if let Err(e) = hook::terminate(pid) {
+        eprintln!("acme-preflight: stopping certbot (PID {pid}) failed: {e}");
+    }
+    Ok(exit)
+}
+
+fn certbot_cleanup(layout: Result<Layout, String>) -> Result<Exit, String> {
+    let layout = layout?;
+    let (_, token, validation) = hook::certbot_environment()?;
+    for problem in hook::remove_challenge(&layout, &token, &validation) {
+        eprintln!("acme-preflight: warning: {problem}");
+    }
+    Ok(Exit::Pass)
+}
+
+/// dehydrated calls its hook with an event name and arguments; `deploy_challenge` gets
+/// (domain, token file name, key authorization) triples, several with HOOK_CHAIN=yes.
+/// dehydrated has already written the file to WELLKNOWN, so the hook only checks it.
+async fn dehydrated(options: &CheckOptions, event: &[String], remove_from: Option<&Layout>) -> Result<Exit, String> {
+    let Some((name, arguments)) = event.split_first() else {
+        return Err("dehydrated passes an event name; none was given".to_string());
+    };
+    if name != "deploy_challenge" {
+        return Ok(Exit::Pass);
+    }
+    if arguments.is_empty() || arguments.len() % 3 != 0 {
+        return Err(format!(
+            "deploy_challenge takes DOMAIN TOKEN_FILENAME TOKEN_VALUE triples; got {} arguments",
+            arguments.len()
+        ));
+    }
+
+    let mut worst = Exit::Pass;
+    for triple in arguments.chunks(3) {
+        let (domain, token, value) = (&triple[0], &triple[1], &triple[2]);
+        if !is_valid_token(token) {
+            return Err(format!("invalid token file name {token:?} from dehydrated"));
+        }
+        let (exit, report) = check_written_token(options, domain, Challenge::given(token, value)).await?;
+        eprint!("{report}");
+        if exit != Exit::Pass {
+            worst = exit;
+        }
+    }
+    if worst != Exit::Pass
+        && let Some(layout) = remove_from
+    {
+        for triple in arguments.chunks(3) {
+            // Only a file that still holds dehydrated's key authorization is removed.
+            for problem in hook::remove_challenge(layout, &triple[1], &triple[2]) {
+                eprintln!("acme-preflight: warning: {problem}");
+            }
+        }
+    }
+    if worst != Exit::Pass {
+        eprintln!("acme-preflight: the CA would fail this challenge; exiting non-zero so that dehydrated stops before answering it");
+    }
+    Ok(worst)
 }

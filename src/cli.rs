@@ -66,6 +66,9 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+    /// Run as a hook of an ACME client, checking the real token before the CA is asked.
+    #[command(subcommand)]
+    Hook(HookCommand),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +126,26 @@ pub struct CheckArgs {
     #[arg(long, value_name = "THUMBPRINT")]
     pub thumbprint: Option<String>,
 
+    /// Check a token that an ACME client already wrote, instead of writing a random one:
+    /// nothing is written or removed. Needs --key-authorization.
+    #[arg(long, value_name = "TOKEN", requires = "key_authorization", conflicts_with_all = ["standalone", "thumbprint"])]
+    pub token: Option<String>,
+
+    /// The key authorization that the file for --token holds.
+    #[arg(long, value_name = "KEY_AUTHORIZATION", requires = "token")]
+    pub key_authorization: Option<String>,
+
+    #[command(flatten)]
+    pub options: CheckOptions,
+
+    /// Names checked at once.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub concurrency: usize,
+}
+
+/// How names are fetched and reported, shared by `check` and the hooks.
+#[derive(Debug, Args)]
+pub struct CheckOptions {
     /// Pin HOST to addresses on every port, in curl's form; repeat to add addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
     pub resolve: Vec<String>,
@@ -160,13 +183,64 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Text, env = "ACME_PREFLIGHT_FORMAT")]
     pub format: Format,
 
-    /// Names checked at once.
-    #[arg(long, value_name = "N", default_value_t = 256)]
-    pub concurrency: usize,
-
     /// Print only failing names in text output.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// ACME clients that acme-preflight plugs into.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// certbot's --manual-auth-hook: write the token as the webroot plugin would, check it,
+    /// and stop certbot before it answers the challenge when the CA would fail.
+    CertbotAuth {
+        /// Document root the web server serves for the name.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, required_unless_present = "challenge_dir")]
+        webroot: Option<PathBuf>,
+
+        /// Folder the web server maps to /.well-known/acme-challenge/ itself.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, conflicts_with = "webroot")]
+        challenge_dir: Option<PathBuf>,
+
+        /// Only report and exit non-zero; leave certbot running (it then answers the
+        /// challenge anyway, because it ignores an auth hook's exit status).
+        #[arg(long)]
+        no_stop: bool,
+
+        #[command(flatten)]
+        options: CheckOptions,
+    },
+    /// certbot's --manual-cleanup-hook: remove the token and the folders the auth hook
+    /// created.
+    CertbotCleanup {
+        /// Document root given to the auth hook.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, required_unless_present = "challenge_dir")]
+        webroot: Option<PathBuf>,
+
+        /// Challenge folder given to the auth hook.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, conflicts_with = "webroot")]
+        challenge_dir: Option<PathBuf>,
+    },
+    /// dehydrated's HOOK script: check the token at deploy_challenge and exit non-zero to
+    /// stop dehydrated when the CA would fail; other events do nothing.
+    Dehydrated {
+        /// dehydrated's WELLKNOWN folder, where it writes the challenge files; needed by
+        /// --remove-on-fail.
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        challenge_dir: Option<PathBuf>,
+
+        /// When the CA would fail, also remove the challenge file dehydrated wrote, as its
+        /// clean_challenge step would have; dehydrated stops before that step.
+        #[arg(long, requires = "challenge_dir")]
+        remove_on_fail: bool,
+
+        #[command(flatten)]
+        options: CheckOptions,
+
+        /// The event and its arguments, as dehydrated passes them.
+        #[arg(value_name = "EVENT_AND_ARGS", trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        event: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]

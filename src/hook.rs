@@ -168,6 +168,21 @@ pub fn find_certbot() -> Option<i32> {
     None
 }
 
+/// Writes `text` where a process writes its errors, by opening its standard error through
+/// /proc: the terminal, the pipe or the log file that the user reads certbot's messages in.
+#[cfg(target_os = "linux")]
+pub fn write_to_stderr_of(pid: i32, text: &str) {
+    use std::io::Write;
+    if let Ok(mut stderr) = fs::OpenOptions::new().append(true).open(format!("/proc/{pid}/fd/2")) {
+        let _ = stderr.write_all(text.as_bytes());
+    }
+}
+
+/// NOTE: without /proc another process's standard error cannot be reached; the report
+/// then goes only to the hook's own stderr.
+#[cfg(not(target_os = "linux"))]
+pub fn write_to_stderr_of(_pid: i32, _text: &str) {}
+
 /// Sends SIGTERM to a process.
 #[cfg(unix)]
 pub fn terminate(pid: i32) -> io::Result<()> {

@@ -265,3 +265,35 @@ fn unrouted_address_is_network_unreachable() {
     ]);
     assert_result(&run, "fail", Some("network-unreachable"), Some("network-unreachable"));
 }
+
+#[test]
+fn token_written_by_client_is_checked_not_touched() {
+    let w = public_dir();
+    let challenge = w.path().join(".well-known/acme-challenge");
+    fs::create_dir_all(&challenge).unwrap();
+    let token = "clientwrittentokenclientwrittentokenclient1";
+    let ka = format!("{token}.thumbprint-of-the-client-account-key-xxxxx");
+    fs::write(challenge.join(token), &ka).unwrap();
+    let before = snapshot(w.path());
+    let port = free_port();
+    let mut child = Command::new(binary())
+        .args(["serve", "--challenge-dir"])
+        .arg(&challenge)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "serve");
+    let _server = Server { child, port, dir: None };
+    let pin = format!("{DOMAIN}:{port}:127.0.0.1");
+    let port = port.to_string();
+    let base = ["check", DOMAIN, "--resolve", &pin, "--http-port", &port, "--format", "json", "--token", token];
+
+    let good = run(&[&base[..], &["--key-authorization", &ka]].concat());
+    assert_result(&good, "pass", None, None);
+
+    let other = format!("{token}.another-account");
+    let bad = run(&[&base[..], &["--key-authorization", &other]].concat());
+    assert_result(&bad, "fail", None, Some("content-mismatch"));
+    assert_eq!(snapshot(w.path()), before, "a client's token is never written or removed");
+}
