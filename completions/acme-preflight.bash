@@ -31,6 +31,9 @@ _acme__preflight() {
             acme__preflight,help)
                 cmd="acme__preflight__subcmd__help"
                 ;;
+            acme__preflight,hook)
+                cmd="acme__preflight__subcmd__hook"
+                ;;
             acme__preflight,man)
                 cmd="acme__preflight__subcmd__man"
                 ;;
@@ -52,11 +55,47 @@ _acme__preflight() {
             acme__preflight__subcmd__help,help)
                 cmd="acme__preflight__subcmd__help__subcmd__help"
                 ;;
+            acme__preflight__subcmd__help,hook)
+                cmd="acme__preflight__subcmd__help__subcmd__hook"
+                ;;
             acme__preflight__subcmd__help,man)
                 cmd="acme__preflight__subcmd__help__subcmd__man"
                 ;;
             acme__preflight__subcmd__help,serve)
                 cmd="acme__preflight__subcmd__help__subcmd__serve"
+                ;;
+            acme__preflight__subcmd__help__subcmd__hook,certbot-auth)
+                cmd="acme__preflight__subcmd__help__subcmd__hook__subcmd__certbot__subcmd__auth"
+                ;;
+            acme__preflight__subcmd__help__subcmd__hook,certbot-cleanup)
+                cmd="acme__preflight__subcmd__help__subcmd__hook__subcmd__certbot__subcmd__cleanup"
+                ;;
+            acme__preflight__subcmd__help__subcmd__hook,dehydrated)
+                cmd="acme__preflight__subcmd__help__subcmd__hook__subcmd__dehydrated"
+                ;;
+            acme__preflight__subcmd__hook,certbot-auth)
+                cmd="acme__preflight__subcmd__hook__subcmd__certbot__subcmd__auth"
+                ;;
+            acme__preflight__subcmd__hook,certbot-cleanup)
+                cmd="acme__preflight__subcmd__hook__subcmd__certbot__subcmd__cleanup"
+                ;;
+            acme__preflight__subcmd__hook,dehydrated)
+                cmd="acme__preflight__subcmd__hook__subcmd__dehydrated"
+                ;;
+            acme__preflight__subcmd__hook,help)
+                cmd="acme__preflight__subcmd__hook__subcmd__help"
+                ;;
+            acme__preflight__subcmd__hook__subcmd__help,certbot-auth)
+                cmd="acme__preflight__subcmd__hook__subcmd__help__subcmd__certbot__subcmd__auth"
+                ;;
+            acme__preflight__subcmd__hook__subcmd__help,certbot-cleanup)
+                cmd="acme__preflight__subcmd__hook__subcmd__help__subcmd__certbot__subcmd__cleanup"
+                ;;
+            acme__preflight__subcmd__hook__subcmd__help,dehydrated)
+                cmd="acme__preflight__subcmd__hook__subcmd__help__subcmd__dehydrated"
+                ;;
+            acme__preflight__subcmd__hook__subcmd__help,help)
+                cmd="acme__preflight__subcmd__hook__subcmd__help__subcmd__help"
                 ;;
             *)
                 ;;
@@ -65,7 +104,7 @@ _acme__preflight() {
 
     case "${cmd}" in
         acme__preflight)
-            opts="-v -h -V --color --verbose --help --version check serve demo explain completions man help"
+            opts="-v -h -V --color --verbose --help --version check serve demo explain completions man hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -83,7 +122,7 @@ _acme__preflight() {
             return 0
             ;;
         acme__subcmd__preflight__subcmd__check)
-            opts="-q -v -h --domains-file --webroot --challenge-dir --standalone --listen --thumbprint --resolve --dns-server --http-port --https-port --timeout --attempts --profile --allow-private --format --concurrency --quiet --color --verbose --help"
+            opts="-q -v -h --domains-file --webroot --challenge-dir --standalone --listen --thumbprint --token --key-authorization --resolve --dns-server --http-port --https-port --timeout --attempts --profile --allow-private --format --quiet --concurrency --color --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,6 +162,14 @@ _acme__preflight() {
                     return 0
                     ;;
                 --thumbprint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-authorization)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -228,7 +275,7 @@ _acme__preflight() {
             return 0
             ;;
         acme__subcmd__preflight__subcmd__help)
-            opts="check serve demo explain completions man help"
+            opts="check serve demo explain completions man hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +358,62 @@ _acme__preflight() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        acme__subcmd__preflight__subcmd__help__subcmd__hook)
+            opts="certbot-auth certbot-cleanup dehydrated"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__help__subcmd__hook__subcmd__certbot__subcmd__auth)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__help__subcmd__hook__subcmd__certbot__subcmd__cleanup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__help__subcmd__hook__subcmd__dehydrated)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         acme__subcmd__preflight__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -328,6 +431,247 @@ _acme__preflight() {
         acme__subcmd__preflight__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook)
+            opts="-v -h --color --verbose --help certbot-auth certbot-cleanup dehydrated help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__certbot__subcmd__auth)
+            opts="-q -v -h --webroot --challenge-dir --no-stop --resolve --dns-server --http-port --https-port --timeout --attempts --profile --allow-private --format --quiet --color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --webroot)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --challenge-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --resolve)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --https-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "letsencrypt pebble" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson junit github" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__certbot__subcmd__cleanup)
+            opts="-v -h --webroot --challenge-dir --color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --webroot)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --challenge-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__dehydrated)
+            opts="-q -v -h --challenge-dir --remove-on-fail --resolve --dns-server --http-port --https-port --timeout --attempts --profile --allow-private --format --quiet --color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --challenge-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --resolve)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --https-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "letsencrypt pebble" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json ndjson junit github" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__help)
+            opts="certbot-auth certbot-cleanup dehydrated help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__help__subcmd__certbot__subcmd__auth)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__help__subcmd__certbot__subcmd__cleanup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__help__subcmd__dehydrated)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__hook__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

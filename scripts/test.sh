@@ -16,7 +16,7 @@ cargo test --no-run --quiet
 
 if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
     echo "test: cargo test inside a private network namespace"
-    exec unshare -n -- bash -c 'ip link set lo up && exec cargo test --offline "$@"' bash "$@"
+    exec unshare -n -- bash -c 'ip link set lo up && exec cargo test --offline --no-fail-fast "$@"' bash "$@"
 fi
 
 if [ "${CI:-}" = "true" ]; then
@@ -24,4 +24,4 @@ if [ "${CI:-}" = "true" ]; then
     exit 1
 fi
 echo "test: not root, so running without a private network namespace (loopback only)" >&2
-exec cargo test --offline "$@"
+exec cargo test --offline --no-fail-fast "$@"

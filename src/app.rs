@@ -191,21 +191,11 @@ async fn run_check(args: CheckArgs) -> Exit {
         Err(message) => return usage_error(&message),
     };
 
-    if !args.options.timeout.is_finite() || args.options.timeout <= 0.0 || args.options.timeout > 3600.0 {
-        return usage_error(&format!("invalid --timeout {}: give seconds greater than 0, at most 3600", args.options.timeout));
-    }
-    if args.options.attempts == 0 || args.options.attempts > 100 {
-        return usage_error(&format!("invalid --attempts {}: give a number from 1 to 100", args.options.attempts));
-    }
     if args.concurrency == 0 || args.concurrency > 100_000 {
         return usage_error(&format!("invalid --concurrency {}: give a number from 1 to 100000", args.concurrency));
     }
-    let pins = match Pins::parse(&args.options.resolve) {
-        Ok(pins) => pins,
-        Err(message) => return usage_error(&message),
-    };
-    let dns_server = match args.options.dns_server.as_deref().map(resolve::parse_dns_server).transpose() {
-        Ok(server) => server,
+    let (mut settings, resolver) = match check_setup(&args.options, None) {
+        Ok(setup) => setup,
         Err(message) => return usage_error(&message),
     };
 
@@ -247,18 +237,7 @@ async fn run_check(args: CheckArgs) -> Exit {
 
     raise_open_file_limit();
 
-    let settings = Settings {
-        profile: args.options.profile.profile(),
-        ports: Ports {
-            http: args.options.http_port,
-            https: args.options.https_port,
-        },
-        timeout: Duration::from_secs_f64(args.options.timeout),
-        attempts: args.options.attempts,
-        layout: None,
-        given,
-    };
-    let resolver = Resolver::new(pins, dns_server, args.options.allow_private);
+    settings.given = given;
     let ledger = webroot::new_ledger();
     let limits = AddressLimits::new(AddressLimits::DEFAULT);
     let leftovers = LeftoverScan::default();
