@@ -19,7 +19,7 @@ pub struct CaaRecord {
     pub value: String,
 }
 
-/// What the CAA check concluded.
+/// The outcome of the CAA check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "status")]
 pub enum CaaOutcome {
@@ -30,7 +30,7 @@ pub enum CaaOutcome {
     NotChecked { detail: String },
 }
 
-/// Tags whose meaning the CA knows; an unknown tag marked critical forbids issuance.
+/// Tags that RFC 8659 and its extensions define; an unknown tag marked critical forbids issuance.
 const KNOWN_TAGS: &[&str] = &["issue", "issuewild", "iodef", "issuemail", "issuevmc"];
 
 /// Evaluates a relevant record set for a non-wildcard name.

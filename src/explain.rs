@@ -344,7 +344,7 @@ fn capitalize(text: &str) -> String {
     }
 }
 
-/// The whole of docs/findings.md.
+/// Returns the text of docs/findings.md.
 pub fn findings_document() -> String {
     let mut out = String::from(
         "# Finding codes\n\n\

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::token::is_valid_token;
 use crate::webroot::{self, Layout};
 
-/// What the auth hook created, so the cleanup hook removes exactly that. It lives outside
+/// The file and folders the auth hook created, so the cleanup hook removes exactly those. It is kept outside
 /// the webroot, in a folder only this user can read, named by the token.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct HookRecord {
@@ -25,7 +25,7 @@ pub struct HookRecord {
     pub created_dirs: Vec<PathBuf>,
 }
 
-/// The folder that holds hook records for this user.
+/// Returns the folder that contains the hook records of this user.
 fn record_dir() -> PathBuf {
     #[cfg(unix)]
     // SAFETY: geteuid has no preconditions.
