@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use crate::token::is_valid_token;
 use crate::webroot::{self, Layout};
 
-/// The file and folders the auth hook created, so the cleanup hook removes exactly those. It is kept outside
-/// the webroot, in a folder only this user can read, named by the token.
+/// The file and folders the auth hook created, so the cleanup hook removes exactly those.
+/// The record is kept outside the webroot, in a folder only this user can read, and named
+/// by the token.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct HookRecord {
     pub file: PathBuf,
