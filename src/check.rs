@@ -621,6 +621,8 @@ fn finish(
 ) -> DomainReport {
     findings.sort_by_key(|f| f.severity);
     let primary = diagnose::primary(&findings);
+    // The report quotes the CA in its own words, introduced as such.
+    let ca_message = ca_message.map(|m| format!("{} would report: {m}", profile.ca_name));
     DomainReport {
         domain: domain.to_string(),
         verdict,

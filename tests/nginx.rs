@@ -236,3 +236,33 @@ fn nginx_balancer_with_one_bare_backend_is_inconsistent() {
     assert!(summary.contains("2 of 4"), "{summary}");
     assert_eq!(snapshot(w.path()), before);
 }
+
+#[test]
+fn ipv4_failing_behind_working_ipv6_is_a_warning() {
+    let w = webroot();
+    let empty = webroot();
+    let before = snapshot(w.path());
+    let port = free_port();
+    let Some(_v6) = nginx_on(&["[::1]:{PORT}".into()], &format!("root {};", w.path().display()), "", port) else {
+        return;
+    };
+    let Some(_v4) = nginx_on(&["127.0.0.1:{PORT}".into()], &format!("root {};", empty.path().display()), "", port) else {
+        return;
+    };
+
+    let pin = format!("{DOMAIN}:{port}:::1,127.0.0.1");
+    let run = check(w.path(), port, &["--resolve", &pin]);
+
+    // The CA uses the AAAA address and falls back to IPv4 only when IPv6 does not connect.
+    assert_result(&run, "pass", None, Some("address-mismatch"));
+    let warning = run.result()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "address-mismatch")
+        .cloned()
+        .unwrap();
+    assert_eq!(warning["severity"], "warning");
+    assert!(warning["summary"].as_str().unwrap().contains("127.0.0.1"), "{warning}");
+    assert_eq!(snapshot(w.path()), before);
+}

@@ -70,7 +70,7 @@ fn details(result: &DomainReport) -> String {
         }
     }
     if let Some(message) = &result.ca_message {
-        text.push_str(&format!("CA: {message}\n"));
+        text.push_str(&format!("{message}\n"));
     }
     text
 }

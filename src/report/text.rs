@@ -120,11 +120,7 @@ fn render_domain(out: &mut String, result: &DomainReport) {
     }
 
     if let Some(message) = &result.ca_message {
-        let ca = match result.profile {
-            "pebble" => "Pebble",
-            _ => "Let's Encrypt",
-        };
-        out.push_str(&format!("  {} {message}\n", format!("{ca} would report:").dimmed()));
+        out.push_str(&format!("  {}\n", message.dimmed()));
     }
     out.push('\n');
 }
