@@ -32,6 +32,9 @@ DEBIAN_PACKAGES=(
     "curl /usr/bin/curl"
     "groff-base /usr/bin/groff"
     "openssl /usr/bin/openssl"
+    "pebble /usr/bin/pebble"
+    "certbot /usr/bin/certbot"
+    "dehydrated /usr/bin/dehydrated"
 )
 
 LOG="$(mktemp)"
