@@ -330,6 +330,14 @@ fn judge_error(error: &FetchError, ip: &str, url: &str, profile: &Profile) -> Ju
             format!("{url}: the response head is larger than 64 KiB or has more than 100 headers"),
             fetching("Error getting validation data"),
         ),
+        FetchError::Flooded => fail(
+            Code::MalformedResponse,
+            format!(
+                "{url}: the server sent more than {} KiB without completing an answer (for example endless 1xx interim responses)",
+                crate::fetch::MAX_CONNECTION_BYTES / 1024
+            ),
+            fetching("Error getting validation data"),
+        ),
         FetchError::Malformed(reason) => fail(
             Code::MalformedResponse,
             format!("{url}: the answer is not valid HTTP/1.1 ({})", sanitize::escape(reason)),
