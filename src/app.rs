@@ -31,12 +31,17 @@ pub fn run(cli: Cli) -> Exit {
         }
     };
 
-    match cli.command {
+    let exit = match cli.command {
         Command::Check(args) => runtime.block_on(run_check(args)),
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
         Command::Explain(args) => run_explain(args),
-    }
+    };
+    // Everything was cleaned up inside block_on. A task still inside a poll (a
+    // connection to a hostile server) must not hold up the exit, which dropping the
+    // runtime would do.
+    runtime.shutdown_background();
+    exit
 }
 
 fn run_explain(args: ExplainArgs) -> Exit {
@@ -128,6 +133,10 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
 }
 
 async fn run_check(args: CheckArgs) -> Exit {
+    // Listen before anything is written: from here on SIGINT and SIGTERM are recorded
+    // for the select below instead of ending the process.
+    let signal = listen_for_signals();
+
     let mut domains = Vec::new();
     for input in &args.domains {
         match normalize_domain(input) {
@@ -173,6 +182,8 @@ async fn run_check(args: CheckArgs) -> Exit {
     };
     let resolver = Resolver::new(pins, dns_server, args.allow_private);
     let ledger = webroot::new_ledger();
+    // Cleans up when a panic unwinds through here; the normal paths clean up below.
+    let _on_panic = CleanupOnDrop(&ledger);
 
     let outcome = {
         let checker = Checker {
@@ -185,7 +196,7 @@ async fn run_check(args: CheckArgs) -> Exit {
         let work = join_all(domains.iter().map(|d| checker.check(d)));
         tokio::select! {
             reports = work => Ok(reports),
-            signal = wait_for_signal() => Err(signal),
+            signal = signal => Err(signal),
         }
     };
 
@@ -244,23 +255,53 @@ pub fn exit_for(results: &[DomainReport]) -> Exit {
 }
 
 /// Waits for SIGINT or SIGTERM and returns the matching exit status.
-#[cfg(unix)]
 pub async fn wait_for_signal() -> Exit {
+    listen_for_signals().await
+}
+
+/// Installs the SIGINT and SIGTERM handlers now, and returns a future of the exit status
+/// of the first signal. A signal that arrives before the future is polled is kept, and
+/// the handlers stay installed for the life of the process, so a second Ctrl-C during
+/// cleanup is recorded too instead of ending the process.
+///
+/// NOTE: a signal in the first milliseconds, before this runs, ends the process the
+/// default way; nothing has been written by then, and a shell shows the same status.
+#[cfg(unix)]
+pub fn listen_for_signals() -> impl std::future::Future<Output = Exit> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => Exit::Interrupted,
-        _ = terminate.recv() => Exit::Terminated,
+    let listeners = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = listeners else {
+            tracing::warn!("cannot install signal handlers; Ctrl-C will not clean up");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => Exit::Interrupted,
+            _ = terminate.recv() => Exit::Terminated,
+        }
     }
 }
 
 #[cfg(not(unix))]
-pub async fn wait_for_signal() -> Exit {
-    let _ = tokio::signal::ctrl_c().await;
-    Exit::Interrupted
+pub fn listen_for_signals() -> impl std::future::Future<Output = Exit> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        Exit::Interrupted
+    }
+}
+
+/// Runs the cleanup when dropped; cleanup is idempotent, so the normal path may run it
+/// first.
+struct CleanupOnDrop<'a>(&'a webroot::SharedLedger);
+
+impl Drop for CleanupOnDrop<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for problem in webroot::cleanup(self.0) {
+                eprintln!("acme-preflight: warning: {problem}");
+            }
+        }
+    }
 }
 
 async fn run_serve(args: ServeArgs) -> Exit {
