@@ -36,6 +36,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
         Command::Explain(args) => run_explain(args),
+        Command::Clean(args) => crate::clean::run(&args),
     };
     // Everything was cleaned up inside block_on. A task still inside a poll (a
     // connection to a hostile server) must not hold up the exit, which dropping the

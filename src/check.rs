@@ -93,7 +93,7 @@ impl Checker<'_> {
         };
 
         let leftovers = match &self.settings.layout {
-            Some(layout) => webroot::find_leftovers(self.ledger, &layout.challenge_dir()),
+            Some(layout) => webroot::find_leftovers(self.ledger, layout),
             None => Vec::new(),
         };
 
@@ -129,8 +129,10 @@ impl Checker<'_> {
             ),
         };
 
-        if !leftovers.is_empty() {
-            report.findings.push(leftover_finding(&leftovers));
+        if let Some(layout) = &self.settings.layout
+            && !leftovers.is_empty()
+        {
+            report.findings.push(leftover_finding(&leftovers, layout));
         }
 
         if let Some(path) = placed
@@ -477,15 +479,30 @@ pub fn decide(choice: AddressChoice, addresses: &Addresses, outcomes: &[AddressO
     Decision { failing, warnings }
 }
 
-fn leftover_finding(paths: &[PathBuf]) -> Finding {
-    let shown: Vec<String> = paths.iter().take(5).map(|p| p.display().to_string()).collect();
+fn leftover_finding(paths: &[PathBuf], layout: &Layout) -> Finding {
+    let shown: Vec<String> = paths
+        .iter()
+        .take(5)
+        .map(|p| crate::sanitize::escape(&p.display().to_string()))
+        .collect();
     let more = if paths.len() > 5 { format!(" and {} more", paths.len() - 5) } else { String::new() };
+    let option = match layout {
+        Layout::Webroot(_) => "--webroot",
+        Layout::ChallengeDir(_) => "--challenge-dir",
+    };
+    let given = crate::sanitize::escape(&layout.given().display().to_string());
     Finding {
         code: Code::LeftoverFiles,
         severity: Severity::Warning,
-        summary: format!("{} file(s) from an earlier interrupted check: {}{more}", paths.len(), shown.join(", ")),
-        cause: "a check was killed (SIGKILL, a crash, a power cut) before it could remove its token or probe files".to_string(),
-        fix: "remove those files; their content marks them as this tool's, and no ACME client reads them".to_string(),
+        summary: format!(
+            "{} file(s) or folder(s) from an earlier interrupted check: {}{more}",
+            paths.len(),
+            shown.join(", ")
+        ),
+        cause: "a check was killed (SIGKILL, a crash, a power cut) before it could remove its token or probe files and the folders it created".to_string(),
+        fix: format!(
+            "run `acme-preflight clean {option} {given}` when no check is running there; it removes only files and folders that carry this tool's marks, never an ACME client's token"
+        ),
         component: None,
         evidence: None,
     }

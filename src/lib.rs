@@ -8,6 +8,7 @@
 pub mod app;
 pub mod caa;
 pub mod check;
+pub mod clean;
 pub mod cli;
 pub mod demo;
 pub mod diagnose;
