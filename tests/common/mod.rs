@@ -392,6 +392,36 @@ pub fn is_own_content(content: &[u8]) -> bool {
     text.contains(".acme-preflight-") || text.starts_with("acme-preflight probe ")
 }
 
+/// Whether this test runs where no address but loopback is routed: a network namespace
+/// whose only interface is `lo`, as `unshare -n` makes.
+///
+/// Comparing /proc/self/ns/net with /proc/1/ns/net would say more, but in containers
+/// PID 1 often belongs to another user namespace and its links cannot be read.
+pub fn in_private_network_namespace() -> bool {
+    let Ok(devices) = fs::read_to_string("/proc/self/net/dev") else {
+        return false;
+    };
+    // Two header lines, then one line per interface starting with "NAME:".
+    let names: Vec<&str> = devices
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split(':').next())
+        .map(str::trim)
+        .collect();
+    !names.is_empty() && names.iter().all(|name| *name == "lo")
+}
+
+/// Returns whether a test that could send traffic off loopback may run: only inside a
+/// private network namespace. Elsewhere it is skipped, and under CI=true it fails.
+pub fn private_network_or_skip(test: &str) -> bool {
+    if in_private_network_namespace() {
+        return true;
+    }
+    assert!(!in_ci(), "{test}: CI runs the suite inside unshare -n");
+    eprintln!("SKIPPED {test}: not inside a private network namespace (scripts/test.sh provides one)");
+    false
+}
+
 /// Waits up to `limit` for `condition`; returns whether it became true.
 pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
