@@ -110,7 +110,18 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     if trimmed.starts_with("*.") || trimmed == "*" {
         return Err(format!("{input:?} is a wildcard name; HTTP-01 cannot validate wildcards, use DNS-01"));
     }
-    if let Ok(addr) = trimmed.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+    // An IPv6 address may come with brackets, but only with both.
+    let bare = match trimmed.strip_prefix('[') {
+        Some(inner) => inner
+            .strip_suffix(']')
+            .ok_or_else(|| format!("{input:?} is not a valid IP address: a bracket is not closed"))?,
+        None => trimmed,
+    };
+    if let Ok(addr) = bare.parse::<std::net::IpAddr>() {
+        // No server can listen on these, and the CA rejects them.
+        if addr.is_unspecified() || addr.is_multicast() || addr == std::net::Ipv4Addr::BROADCAST {
+            return Err(format!("{input:?} is an unspecified, multicast or broadcast address, which no server can answer from"));
+        }
         return Ok(match addr {
             std::net::IpAddr::V4(a) => a.to_string(),
             std::net::IpAddr::V6(a) => format!("[{a}]"),
@@ -129,6 +140,12 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     });
     if !labels_ok || ascii.len() > 253 {
         return Err(format!("{input:?} is not a valid domain name"));
+    }
+    // No top-level domain is all digits, and resolvers may read "127.1" as an address.
+    if ascii.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!(
+            "{input:?} is neither a valid IP address nor a domain name (its last label is all digits)"
+        ));
     }
     Ok(ascii)
 }
