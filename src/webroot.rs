@@ -564,6 +564,23 @@ mod tests {
         assert_eq!(fs::read_dir(root.path()).unwrap().count(), 1);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn never_clobbers_a_symlink() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("target");
+        fs::write(&target, "theirs").unwrap();
+        std::os::unix::fs::symlink(&target, root.path().join("tok")).unwrap();
+        let ledger = new_ledger();
+
+        let err = place(&ledger, root.path(), root.path(), "tok", b"ours").unwrap_err();
+
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert!(fs::symlink_metadata(root.path().join("tok")).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&target).unwrap(), b"theirs");
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 2, "no temporary file stays");
+    }
+
     #[test]
     fn replaced_file_is_left_alone() {
         let root = tempfile::tempdir().unwrap();
