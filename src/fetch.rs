@@ -527,8 +527,9 @@ where
     hop.head_ms = Some(millis(started.elapsed()));
     hop.status = Some(response.status().as_u16());
     hop.headers = keep_headers(response.headers());
-    // Go reads a Location header as text; bytes that are not UTF-8 become U+FFFD here and
-    // then fail URL parsing as the CA's would.
+    // NOTE: a byte that is not UTF-8 becomes U+FFFD here and so %EF%BF%BD in the next
+    // request, while Go's client keeps the byte and sends %XX for it; a server that
+    // redirects to such a path may answer the two requests differently.
     hop.location = response
         .headers()
         .get("location")

@@ -191,7 +191,7 @@ fn parse_after_scheme(scheme: &str, rest: &str) -> Result<Url, LocationError> {
                 scheme: scheme.to_string(),
                 host: Host::Empty,
                 port: None,
-                path: ensure_leading_slash(&escape_path(path)?),
+                path: remove_dot_segments(&ensure_leading_slash(&escape_path(path)?)),
                 query: query.map(|q| escape_query(&q)),
             })
         }
@@ -501,6 +501,13 @@ mod tests {
         let url = resolve_location(&base(), "file:///etc/passwd").unwrap();
         assert_eq!(url.scheme, "file");
         assert_eq!(url.host, Host::Empty);
+    }
+
+    #[test]
+    fn path_without_authority_has_no_dot_segments() {
+        let url = resolve_location(&base(), "htp:./tp://other/b").unwrap();
+        assert_eq!(url.host, Host::Empty);
+        assert_eq!(url.path, "/tp://other/b");
     }
 
     #[test]
