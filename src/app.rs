@@ -104,12 +104,14 @@ fn usage_error(message: &str) -> Exit {
 }
 
 /// Validates and converts a name as the CA would: Unicode to A-labels (UTS 46),
-/// lowercase; IP addresses are valid identifiers; wildcards cannot use HTTP-01.
+/// lowercase. IP addresses are valid identifiers, except unspecified, multicast and
+/// broadcast ones; wildcards cannot use HTTP-01.
 pub fn normalize_domain(input: &str) -> Result<String, String> {
     let trimmed = input.trim_end_matches('.');
     if trimmed.starts_with("*.") || trimmed == "*" {
         return Err(format!("{input:?} is a wildcard name; HTTP-01 cannot validate wildcards, use DNS-01"));
     }
+
     // An IPv6 address may come with brackets, but only with both.
     let bare = match trimmed.strip_prefix('[') {
         Some(inner) => inner
@@ -127,6 +129,7 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
             std::net::IpAddr::V6(a) => format!("[{a}]"),
         });
     }
+
     if trimmed.is_empty() || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{input:?} is not a valid domain name"));
     }
@@ -141,6 +144,7 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     if !labels_ok || ascii.len() > 253 {
         return Err(format!("{input:?} is not a valid domain name"));
     }
+
     // No top-level domain is all digits, and resolvers may read "127.1" as an address.
     if ascii.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
         return Err(format!(

@@ -3,15 +3,15 @@
 //! A check that gets SIGKILL, or loses power, cannot clean up. Its token names look like
 //! any ACME client's, so nothing here goes by name alone:
 //!
-//! - a token file holds a key authorization whose thumbprint half starts with the tool's
-//!   marker, which no ACME client writes ([`crate::token::THUMBPRINT_MARKER`]);
+//! - a token file contains a key authorization whose thumbprint half starts with the
+//!   tool's marker, which no ACME client writes ([`crate::token::THUMBPRINT_MARKER`]);
 //! - a probe file starts with [`webroot::PROBE_MARKER`];
-//! - a temporary file has a name starting with `.acme-preflight-` and is empty or holds
+//! - a temporary file has a name starting with `.acme-preflight-` and is empty or has
 //!   one of the contents above;
-//! - a folder the tool created holds [`webroot::FOLDER_MARKER`] with its exact content,
-//!   and is removed only when nothing else is in it;
-//! - a temporary folder has a name starting with [`webroot::TEMP_DIR_PREFIX`] and holds
-//!   nothing or only the marker.
+//! - a folder the tool created contains [`webroot::FOLDER_MARKER`] with its exact
+//!   content, and is removed only when nothing else is in it;
+//! - a temporary folder has a name starting with [`webroot::TEMP_DIR_PREFIX`] and
+//!   contains nothing or only the marker.
 //!
 //! Files must be regular files of at most 4 KiB. Symlinks are followed to look inside a
 //! linked `.well-known`, but a symlink itself is never removed.
@@ -67,11 +67,11 @@ pub struct Leftover {
     identity: Option<(u64, u64)>,
 }
 
-/// What happened to one leftover.
+/// The result of removing one leftover.
 #[derive(Debug)]
 pub enum Outcome {
     Removed,
-    /// A created folder that holds entries the tool did not write (their names).
+    /// A created folder that contains entries the tool did not write (their names).
     Kept(Vec<String>),
     Failed(io::Error),
 }
@@ -144,9 +144,8 @@ fn classify_file(path: &Path, name: &str, meta: &fs::Metadata) -> Option<Kind> {
     } else if content.starts_with(webroot::PROBE_MARKER.as_bytes()) {
         Some(if temp_name { Kind::TempFile } else { Kind::Probe })
     } else if temp_name && content.is_empty() {
-        // NOTE: a temporary file cut short by a kill during its one small write would
-        // hold a part of the content and stay; the write is a single write call of under
-        // 100 bytes, so this has not been seen.
+        // NOTE: a kill during the one small write of a temporary file could leave a part
+        // of the content, and such a file stays. That write is one call of under 100 bytes.
         Some(Kind::TempFile)
     } else {
         None

@@ -50,7 +50,7 @@ const SNIFF_BYTES: usize = 24;
 
 /// Bytes read from one connection at most, TLS records included. The head limit, the body
 /// limits and hyper's read-ahead stay far below it, so only a server that never completes
-/// its answer reaches it: endless 1xx interim responses, which hyper skips one by one
+/// its response reaches it: endless 1xx interim responses, which hyper skips one by one
 /// without returning, would otherwise keep a worker thread parsing until the deadline.
 pub const MAX_CONNECTION_BYTES: usize = 1024 * 1024;
 
@@ -86,7 +86,7 @@ pub enum FetchError {
     Malformed(String),
     /// The body failed to arrive completely (reset or early close mid-body).
     BodyRead(String),
-    /// The server sent more than [`MAX_CONNECTION_BYTES`] without completing an answer.
+    /// The server sent more than [`MAX_CONNECTION_BYTES`] without completing a response.
     Flooded,
     BadLocation(String, LocationError),
     Redirect(RedirectViolation),

@@ -333,7 +333,7 @@ fn judge_error(error: &FetchError, ip: &str, url: &str, profile: &Profile) -> Ju
         FetchError::Flooded => fail(
             Code::MalformedResponse,
             format!(
-                "{url}: the server sent more than {} KiB without completing an answer (for example endless 1xx interim responses)",
+                "{url}: the server sent more than {} KiB without completing a response (for example endless 1xx interim responses)",
                 crate::fetch::MAX_CONNECTION_BYTES / 1024
             ),
             fetching("Error getting validation data"),

@@ -154,7 +154,8 @@ fn missing_challenge_dir_is_rejected() {
     let missing = parent.path().join("nope");
     let run = run(&["check", DOMAIN, "--challenge-dir", missing.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("does not exist") && run.stderr.contains("nope"), "{}", run.stderr);
+    assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
+    assert!(run.stderr.contains("nope"), "{}", run.stderr);
     assert!(!missing.exists());
     assert_eq!(fs::read_dir(parent.path()).unwrap().count(), 0);
 }
