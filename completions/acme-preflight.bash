@@ -19,6 +19,9 @@ _acme__preflight() {
             acme__preflight,check)
                 cmd="acme__preflight__subcmd__check"
                 ;;
+            acme__preflight,clean)
+                cmd="acme__preflight__subcmd__clean"
+                ;;
             acme__preflight,completions)
                 cmd="acme__preflight__subcmd__completions"
                 ;;
@@ -42,6 +45,9 @@ _acme__preflight() {
                 ;;
             acme__preflight__subcmd__help,check)
                 cmd="acme__preflight__subcmd__help__subcmd__check"
+                ;;
+            acme__preflight__subcmd__help,clean)
+                cmd="acme__preflight__subcmd__help__subcmd__clean"
                 ;;
             acme__preflight__subcmd__help,completions)
                 cmd="acme__preflight__subcmd__help__subcmd__completions"
@@ -104,7 +110,7 @@ _acme__preflight() {
 
     case "${cmd}" in
         acme__preflight)
-            opts="-v -h -V --color --verbose --help --version check serve demo explain completions man hook help"
+            opts="-v -h -V --color --verbose --help --version check serve demo explain completions man hook clean help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +226,38 @@ _acme__preflight() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        acme__subcmd__preflight__subcmd__clean)
+            opts="-v -h --webroot --challenge-dir --dry-run --color --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --webroot)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --challenge-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         acme__subcmd__preflight__subcmd__completions)
             opts="-v -h --color --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -275,7 +313,7 @@ _acme__preflight() {
             return 0
             ;;
         acme__subcmd__preflight__subcmd__help)
-            opts="check serve demo explain completions man hook help"
+            opts="check serve demo explain completions man hook clean help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,6 +327,20 @@ _acme__preflight() {
             return 0
             ;;
         acme__subcmd__preflight__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        acme__subcmd__preflight__subcmd__help__subcmd__clean)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

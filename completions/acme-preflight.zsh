@@ -239,6 +239,18 @@ esac
     ;;
 esac
 ;;
+(clean)
+_arguments "${_arguments_options[@]}" : \
+'(--challenge-dir)--webroot=[Document root given to the check; DIR, DIR/.well-known and DIR/.well-known/acme-challenge are cleaned]:DIR:_files -/' \
+'--challenge-dir=[Challenge folder given to the check; only files in DIR are removed, never DIR]:DIR:_files -/' \
+'--color=[When to color the output\: auto colors a terminal unless NO_COLOR is set]:COLOR:(auto always never)' \
+'--dry-run[List what would be removed, and remove nothing]' \
+'*-v[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'*--verbose[Log what the tool does to stderr (RUST_LOG sets finer filters)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_acme-preflight__subcmd__help_commands" \
@@ -303,6 +315,10 @@ _arguments "${_arguments_options[@]}" : \
     ;;
 esac
 ;;
+(clean)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -326,6 +342,7 @@ _acme-preflight_commands() {
 'completions:Print a shell completion script to stdout' \
 'man:Print the man page (roff) to stdout' \
 'hook:Run as a hook of an ACME client, checking the real token before the CA is asked' \
+'clean:Remove the token and probe files, and the folders, that a killed check left behind' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'acme-preflight commands' commands "$@"
@@ -334,6 +351,11 @@ _acme-preflight_commands() {
 _acme-preflight__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'acme-preflight check commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__clean_commands] )) ||
+_acme-preflight__subcmd__clean_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight clean commands' commands "$@"
 }
 (( $+functions[_acme-preflight__subcmd__completions_commands] )) ||
 _acme-preflight__subcmd__completions_commands() {
@@ -360,6 +382,7 @@ _acme-preflight__subcmd__help_commands() {
 'completions:Print a shell completion script to stdout' \
 'man:Print the man page (roff) to stdout' \
 'hook:Run as a hook of an ACME client, checking the real token before the CA is asked' \
+'clean:Remove the token and probe files, and the folders, that a killed check left behind' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'acme-preflight help commands' commands "$@"
@@ -368,6 +391,11 @@ _acme-preflight__subcmd__help_commands() {
 _acme-preflight__subcmd__help__subcmd__check_commands() {
     local commands; commands=()
     _describe -t commands 'acme-preflight help check commands' commands "$@"
+}
+(( $+functions[_acme-preflight__subcmd__help__subcmd__clean_commands] )) ||
+_acme-preflight__subcmd__help__subcmd__clean_commands() {
+    local commands; commands=()
+    _describe -t commands 'acme-preflight help clean commands' commands "$@"
 }
 (( $+functions[_acme-preflight__subcmd__help__subcmd__completions_commands] )) ||
 _acme-preflight__subcmd__help__subcmd__completions_commands() {

@@ -43,7 +43,7 @@ pub fn run(cli: Cli) -> Exit {
         }
     };
 
-    match cli.command {
+    let exit = match cli.command {
         Command::Check(args) => runtime.block_on(run_check(args)),
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
@@ -64,7 +64,13 @@ pub fn run(cli: Cli) -> Exit {
                 Exit::Error
             }
         },
-    }
+        Command::Clean(args) => crate::clean::run(&args),
+    };
+    // Everything was cleaned up inside block_on. A task still inside a poll (a
+    // connection to a hostile server) must not hold up the exit, which dropping the
+    // runtime would do.
+    runtime.shutdown_background();
+    exit
 }
 
 /// Renders the man page from the CLI definition.
@@ -135,18 +141,32 @@ fn usage_error(message: &str) -> Exit {
 }
 
 /// Validates and converts a name as the CA would: Unicode to A-labels (UTS 46),
-/// lowercase; IP addresses are valid identifiers; wildcards cannot use HTTP-01.
+/// lowercase. IP addresses are valid identifiers, except unspecified, multicast and
+/// broadcast ones; wildcards cannot use HTTP-01.
 pub fn normalize_domain(input: &str) -> Result<String, String> {
     let trimmed = input.trim_end_matches('.');
     if trimmed.starts_with("*.") || trimmed == "*" {
         return Err(format!("{input:?} is a wildcard name; HTTP-01 cannot validate wildcards, use DNS-01"));
     }
-    if let Ok(addr) = trimmed.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+
+    // An IPv6 address may come with brackets, but only with both.
+    let bare = match trimmed.strip_prefix('[') {
+        Some(inner) => inner
+            .strip_suffix(']')
+            .ok_or_else(|| format!("{input:?} is not a valid IP address: a bracket is not closed"))?,
+        None => trimmed,
+    };
+    if let Ok(addr) = bare.parse::<std::net::IpAddr>() {
+        // No server can listen on these, and the CA rejects them.
+        if addr.is_unspecified() || addr.is_multicast() || addr == std::net::Ipv4Addr::BROADCAST {
+            return Err(format!("{input:?} is an unspecified, multicast or broadcast address, which no server can answer from"));
+        }
         return Ok(match addr {
             std::net::IpAddr::V4(a) => a.to_string(),
             std::net::IpAddr::V6(a) => format!("[{a}]"),
         });
     }
+
     if trimmed.is_empty() || trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{input:?} is not a valid domain name"));
     }
@@ -161,10 +181,21 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     if !labels_ok || ascii.len() > 253 {
         return Err(format!("{input:?} is not a valid domain name"));
     }
+
+    // No top-level domain is all digits, and resolvers may read "127.1" as an address.
+    if ascii.rsplit('.').next().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(format!(
+            "{input:?} is neither a valid IP address nor a domain name (its last label is all digits)"
+        ));
+    }
     Ok(ascii)
 }
 
 async fn run_check(args: CheckArgs) -> Exit {
+    // Listen before anything is written: from here on SIGINT and SIGTERM are recorded
+    // for the select below instead of ending the process.
+    let signal = listen_for_signals();
+
     if !args.listen.is_empty() && !args.standalone {
         return usage_error("--listen sets where the --standalone responder listens; add --standalone or drop --listen");
     }
@@ -239,6 +270,8 @@ async fn run_check(args: CheckArgs) -> Exit {
 
     settings.given = given;
     let ledger = webroot::new_ledger();
+    // Cleans up when a panic unwinds through here; the normal paths clean up below.
+    let _on_panic = CleanupOnDrop(&ledger);
     let limits = AddressLimits::new(AddressLimits::DEFAULT);
     let leftovers = LeftoverScan::default();
     let progress = progress_bar(jobs.len(), args.options.quiet);
@@ -262,7 +295,7 @@ async fn run_check(args: CheckArgs) -> Exit {
         });
         tokio::select! {
             reports = work => Ok(reports),
-            signal = wait_for_signal() => Err(signal),
+            signal = signal => Err(signal),
         }
     };
     if let Some(bar) = &progress {
@@ -421,23 +454,53 @@ pub fn exit_for(results: &[DomainReport]) -> Exit {
 }
 
 /// Waits for SIGINT or SIGTERM and returns the matching exit status.
-#[cfg(unix)]
 pub async fn wait_for_signal() -> Exit {
+    listen_for_signals().await
+}
+
+/// Installs the SIGINT and SIGTERM handlers now, and returns a future of the exit status
+/// of the first signal. A signal that arrives before the future is polled is kept, and
+/// the handlers stay installed for the life of the process, so a second Ctrl-C during
+/// cleanup is recorded too instead of ending the process.
+///
+/// NOTE: a signal in the first milliseconds, before this runs, ends the process the
+/// default way; nothing has been written by then, and a shell shows the same status.
+#[cfg(unix)]
+pub fn listen_for_signals() -> impl std::future::Future<Output = Exit> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut interrupt), Ok(mut terminate)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
-    else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = interrupt.recv() => Exit::Interrupted,
-        _ = terminate.recv() => Exit::Terminated,
+    let listeners = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = listeners else {
+            tracing::warn!("cannot install signal handlers; Ctrl-C will not clean up");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => Exit::Interrupted,
+            _ = terminate.recv() => Exit::Terminated,
+        }
     }
 }
 
 #[cfg(not(unix))]
-pub async fn wait_for_signal() -> Exit {
-    let _ = tokio::signal::ctrl_c().await;
-    Exit::Interrupted
+pub fn listen_for_signals() -> impl std::future::Future<Output = Exit> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        Exit::Interrupted
+    }
+}
+
+/// Runs the cleanup when dropped; cleanup is idempotent, so the normal path may run it
+/// first.
+struct CleanupOnDrop<'a>(&'a webroot::SharedLedger);
+
+impl Drop for CleanupOnDrop<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for problem in webroot::cleanup(self.0) {
+                eprintln!("acme-preflight: warning: {problem}");
+            }
+        }
+    }
 }
 
 /// Where `check` keeps the token when it writes no file, chosen on the command line.

@@ -58,10 +58,10 @@ pub struct LeftoverScan {
 }
 
 impl LeftoverScan {
-    fn get(&self, ledger: &SharedLedger, dir: &std::path::Path) -> std::sync::Arc<Vec<PathBuf>> {
+    fn get(&self, ledger: &SharedLedger, layout: &Layout) -> std::sync::Arc<Vec<PathBuf>> {
         let mut map = self.scanned.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(dir.to_path_buf())
-            .or_insert_with(|| std::sync::Arc::new(webroot::find_leftovers(ledger, dir)))
+        map.entry(layout.challenge_dir())
+            .or_insert_with(|| std::sync::Arc::new(webroot::find_leftovers(ledger, layout)))
             .clone()
     }
 }
@@ -148,7 +148,7 @@ impl Checker<'_> {
         };
 
         let leftovers = match layout {
-            Some(layout) => self.leftovers.get(self.ledger, &layout.challenge_dir()),
+            Some(layout) => self.leftovers.get(self.ledger, layout),
             None => std::sync::Arc::new(Vec::new()),
         };
 
@@ -184,8 +184,10 @@ impl Checker<'_> {
             ),
         };
 
-        if !leftovers.is_empty() {
-            report.findings.push(leftover_finding(&leftovers));
+        if let Some(layout) = layout
+            && !leftovers.is_empty()
+        {
+            report.findings.push(leftover_finding(&leftovers, layout));
         }
 
         if let Some(path) = placed
@@ -543,15 +545,30 @@ pub fn decide(choice: AddressChoice, addresses: &Addresses, outcomes: &[AddressO
     Decision { failing, warnings }
 }
 
-fn leftover_finding(paths: &[PathBuf]) -> Finding {
-    let shown: Vec<String> = paths.iter().take(5).map(|p| p.display().to_string()).collect();
+fn leftover_finding(paths: &[PathBuf], layout: &Layout) -> Finding {
+    let shown: Vec<String> = paths
+        .iter()
+        .take(5)
+        .map(|p| crate::sanitize::escape(&p.display().to_string()))
+        .collect();
     let more = if paths.len() > 5 { format!(" and {} more", paths.len() - 5) } else { String::new() };
+    let option = match layout {
+        Layout::Webroot(_) => "--webroot",
+        Layout::ChallengeDir(_) => "--challenge-dir",
+    };
+    let given = crate::sanitize::escape(&layout.given().display().to_string());
     Finding {
         code: Code::LeftoverFiles,
         severity: Severity::Warning,
-        summary: format!("{} file(s) from an earlier interrupted check: {}{more}", paths.len(), shown.join(", ")),
-        cause: "a check was killed (SIGKILL, a crash, a power cut) before it could remove its token or probe files".to_string(),
-        fix: "remove those files; their content marks them as this tool's, and no ACME client reads them".to_string(),
+        summary: format!(
+            "{} file(s) or folder(s) from an earlier interrupted check: {}{more}",
+            paths.len(),
+            shown.join(", ")
+        ),
+        cause: "a check was killed (SIGKILL, a crash, a power cut) before it could remove its token or probe files and the folders it created".to_string(),
+        fix: format!(
+            "run `acme-preflight clean {option} {given}` when no check is running there; it removes only files and folders that carry this tool's marks, never an ACME client's token"
+        ),
         component: None,
         evidence: None,
     }

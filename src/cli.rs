@@ -69,6 +69,40 @@ pub enum Command {
     /// Run as a hook of an ACME client, checking the real token before the CA is asked.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Remove the token and probe files, and the folders, that a killed check left behind.
+    Clean(CleanArgs),
+}
+
+const CLEAN_EXIT_CODES: &str = "\
+Only files and folders that carry acme-preflight's marks are removed; a folder stays while
+it holds anything else. Run it when no check is running on the same folder.
+
+Exit status:
+  0    everything found was removed, or nothing was found
+  1    something could not be removed
+  2    invalid arguments, or the folder does not exist";
+
+#[derive(Debug, Args)]
+#[command(after_help = CLEAN_EXIT_CODES)]
+pub struct CleanArgs {
+    /// Document root given to the check; DIR, DIR/.well-known and
+    /// DIR/.well-known/acme-challenge are cleaned.
+    #[arg(
+        long,
+        value_name = "DIR",
+        value_hint = ValueHint::DirPath,
+        conflicts_with = "challenge_dir",
+        required_unless_present = "challenge_dir"
+    )]
+    pub webroot: Option<PathBuf>,
+
+    /// Challenge folder given to the check; only files in DIR are removed, never DIR.
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub challenge_dir: Option<PathBuf>,
+
+    /// List what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

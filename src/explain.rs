@@ -306,9 +306,9 @@ pub static EXPLANATIONS: &[Explanation] = &[
     },
     Explanation {
         code: Code::LeftoverFiles,
-        meaning: "The challenge folder holds token or probe files from an earlier check that was killed before its cleanup (SIGKILL, a crash).",
-        detection: "Files whose content carries this tool's marker, which no ACME client writes.",
-        fixes: &[("files", "remove the files the report lists")],
+        meaning: "The webroot holds token or probe files, or folders, from an earlier check that was killed before its cleanup (SIGKILL, a crash).",
+        detection: "Files whose content carries this tool's marker, which no ACME client writes, and folders that hold the marker file `.acme-preflight-created` that the tool puts in every folder it creates.",
+        fixes: &[("files", "`acme-preflight clean --webroot DIR` (or `--challenge-dir DIR`, as given to the check) removes them and nothing else; run it when no check is running on that folder")],
     },
 ];
 

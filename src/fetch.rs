@@ -48,6 +48,12 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bytes kept from the start of what a server sends, to recognize protocols.
 const SNIFF_BYTES: usize = 24;
 
+/// Bytes read from one connection at most, TLS records included. The head limit, the body
+/// limits and hyper's read-ahead stay far below it, so only a server that never completes
+/// its response reaches it: endless 1xx interim responses, which hyper skips one by one
+/// without returning, would otherwise keep a worker thread parsing until the deadline.
+pub const MAX_CONNECTION_BYTES: usize = 1024 * 1024;
+
 /// How one fetch chain is made.
 pub struct FetchConfig<'a> {
     pub profile: &'static Profile,
@@ -80,6 +86,8 @@ pub enum FetchError {
     Malformed(String),
     /// The body failed to arrive completely (reset or early close mid-body).
     BodyRead(String),
+    /// The server sent more than [`MAX_CONNECTION_BYTES`] without completing a response.
+    Flooded,
     BadLocation(String, LocationError),
     Redirect(RedirectViolation),
 }
@@ -416,10 +424,7 @@ async fn request_inner(
     hop.connect_ms = Some(millis(started.elapsed()));
 
     let sniff = Arc::new(Mutex::new(Vec::with_capacity(SNIFF_BYTES)));
-    let recorded = Recorder {
-        inner: tcp,
-        sniff: sniff.clone(),
-    };
+    let recorded = Recorder::new(tcp, sniff.clone());
 
     if hop.url.scheme == "https" {
         let server_name = server_name_for(&hop.url.host);
@@ -522,8 +527,9 @@ where
     hop.head_ms = Some(millis(started.elapsed()));
     hop.status = Some(response.status().as_u16());
     hop.headers = keep_headers(response.headers());
-    // Go reads a Location header as text; bytes that are not UTF-8 become U+FFFD here and
-    // then fail URL parsing as the CA's would.
+    // NOTE: a byte that is not UTF-8 becomes U+FFFD here and so %EF%BF%BD in the next
+    // request, while Go's client keeps the byte and sends %XX for it; a server that
+    // redirects to such a path may answer the two requests differently.
     hop.location = response
         .headers()
         .get("location")
@@ -548,7 +554,7 @@ where
             }
             Ok(None) => break,
             Ok(Some(Err(error))) => {
-                read_error = Some(FetchError::BodyRead(error.to_string()));
+                read_error = Some(classify_body_error(&error));
                 break;
             }
             Ok(Some(Ok(frame))) => {
@@ -615,6 +621,9 @@ fn classify_response_error(error: &hyper::Error, first_bytes: &[u8]) -> FetchErr
     if looks_like_http2(first_bytes) {
         return FetchError::Http2Preface;
     }
+    if is_flood(error) {
+        return FetchError::Flooded;
+    }
     if error.is_parse_too_large() {
         return FetchError::HeadTooLarge;
     }
@@ -632,6 +641,49 @@ fn classify_response_error(error: &hyper::Error, first_bytes: &[u8]) -> FetchErr
     }
     FetchError::Malformed(error.to_string())
 }
+
+/// Classifies an error while reading the body: invalid chunked framing is a malformed
+/// answer, anything else (a reset, a close before the declared length) a broken body.
+fn classify_body_error(error: &hyper::Error) -> FetchError {
+    if is_flood(error) {
+        return FetchError::Flooded;
+    }
+    match find_io_error(error).map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput) => {
+            FetchError::Malformed(format!("invalid body framing: {}", describe_chain(error)))
+        }
+        _ => FetchError::BodyRead(describe_chain(error)),
+    }
+}
+
+/// Joins an error with its sources ("error reading a body from connection: invalid chunk
+/// size line"), because hyper's own message rarely names the cause.
+fn describe_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+fn is_flood(error: &(dyn std::error::Error + 'static)) -> bool {
+    find_io_error(error).is_some_and(|io| io.get_ref().is_some_and(|inner| inner.is::<ReadLimitReached>()))
+}
+
+/// The error [`Recorder`] returns once a connection has sent [`MAX_CONNECTION_BYTES`].
+#[derive(Debug)]
+struct ReadLimitReached;
+
+impl std::fmt::Display for ReadLimitReached {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the server sent more than {} bytes", MAX_CONNECTION_BYTES)
+    }
+}
+
+impl std::error::Error for ReadLimitReached {}
 
 fn find_io_error<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
     let mut source = error.source();
@@ -656,6 +708,9 @@ fn looks_like_http2(first: &[u8]) -> bool {
 fn classify_tls_error(error: &std::io::Error, first_bytes: &[u8]) -> FetchError {
     if first_bytes.starts_with(b"HTTP/") {
         return FetchError::HttpOnHttpsPort;
+    }
+    if error.get_ref().is_some_and(|inner| inner.is::<ReadLimitReached>()) {
+        return FetchError::Flooded;
     }
     match error.kind() {
         std::io::ErrorKind::ConnectionReset => FetchError::Reset(error.to_string()),
@@ -735,24 +790,41 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
     }
 }
 
-/// A stream that keeps a copy of the first bytes it reads.
+/// A stream that keeps a copy of the first bytes it reads, and fails once the peer has
+/// sent [`MAX_CONNECTION_BYTES`].
 struct Recorder<S> {
     inner: S,
     sniff: Arc<Mutex<Vec<u8>>>,
+    received: usize,
+}
+
+impl<S> Recorder<S> {
+    fn new(inner: S, sniff: Arc<Mutex<Vec<u8>>>) -> Recorder<S> {
+        Recorder {
+            inner,
+            sniff,
+            received: 0,
+        }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Recorder<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
+        if this.received >= MAX_CONNECTION_BYTES {
+            return Poll::Ready(Err(std::io::Error::other(ReadLimitReached)));
+        }
         let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll
-            && let Ok(mut sniff) = this.sniff.lock()
-            && sniff.len() < SNIFF_BYTES
-        {
+        if let Poll::Ready(Ok(())) = poll {
             let new = &buf.filled()[before..];
-            let room = SNIFF_BYTES - sniff.len();
-            sniff.extend_from_slice(&new[..new.len().min(room)]);
+            this.received += new.len();
+            if let Ok(mut sniff) = this.sniff.lock()
+                && sniff.len() < SNIFF_BYTES
+            {
+                let room = SNIFF_BYTES - sniff.len();
+                sniff.extend_from_slice(&new[..new.len().min(room)]);
+            }
         }
         poll
     }

@@ -260,13 +260,15 @@ fn judge_error(error: &FetchError, ip: &str, url: &str, profile: &Profile) -> Ju
     let fetching = |what: &str| format!("{ip}: Fetching {url}: {what}");
 
     match error {
+        // A redirect host comes from the server, and resolver errors quote it.
         FetchError::Dns(ResolveError::NoAddress { detail, .. }) => {
+            let detail = sanitize::escape(detail);
             fail(Code::DnsNoAddress, detail.clone(), format!("DNS problem: {detail}"))
         }
         FetchError::Dns(ResolveError::LookupFailed { detail }) => fail(
             Code::DnsLookupFailed,
-            format!("DNS lookup failed: {detail}"),
-            format!("DNS problem: {detail}"),
+            format!("DNS lookup failed: {}", sanitize::escape(detail)),
+            format!("DNS problem: {}", sanitize::escape(detail)),
         ),
         FetchError::ConnectRefused => fail(
             Code::ConnectionRefused,
@@ -328,6 +330,14 @@ fn judge_error(error: &FetchError, ip: &str, url: &str, profile: &Profile) -> Ju
             format!("{url}: the response head is larger than 64 KiB or has more than 100 headers"),
             fetching("Error getting validation data"),
         ),
+        FetchError::Flooded => fail(
+            Code::MalformedResponse,
+            format!(
+                "{url}: the server sent more than {} KiB without completing a response (for example endless 1xx interim responses)",
+                crate::fetch::MAX_CONNECTION_BYTES / 1024
+            ),
+            fetching("Error getting validation data"),
+        ),
         FetchError::Malformed(reason) => fail(
             Code::MalformedResponse,
             format!("{url}: the answer is not valid HTTP/1.1 ({})", sanitize::escape(reason)),
@@ -343,6 +353,8 @@ fn judge_error(error: &FetchError, ip: &str, url: &str, profile: &Profile) -> Ju
 }
 
 fn judge_redirect(violation: &RedirectViolation, ip: &str, url: &str, profile: &Profile) -> Judgement {
+    // Host names in a violation are as the server wrote them.
+    let shown = |host: &str| sanitize::escape(host);
     let (code, detail, why) = match violation {
         RedirectViolation::TooMany { limit } => (
             Code::RedirectTooMany,
@@ -371,12 +383,15 @@ fn judge_redirect(violation: &RedirectViolation, ip: &str, url: &str, profile: &
         ),
         RedirectViolation::MissingSlash(host) => (
             Code::RedirectMissingSlash,
-            format!("{url} redirects to the host {host}: the slash before .well-known is missing"),
-            format!("Invalid host in redirect target \"{host}\". Check webserver config for missing '/' in redirect target."),
+            format!("{url} redirects to the host {}: the slash before .well-known is missing", shown(host)),
+            format!(
+                "Invalid host in redirect target \"{}\". Check webserver config for missing '/' in redirect target.",
+                shown(host)
+            ),
         ),
         RedirectViolation::IpZone(host) => (
             Code::RedirectBadHost,
-            format!("{url} redirects to {host}, an IPv6 address with a zone"),
+            format!("{url} redirects to {}, an IPv6 address with a zone", shown(host)),
             "Invalid host in redirect target: contains zone specifier".to_string(),
         ),
         RedirectViolation::ReservedIp { addr, block } => (
@@ -386,7 +401,7 @@ fn judge_redirect(violation: &RedirectViolation, ip: &str, url: &str, profile: &
         ),
         RedirectViolation::NotPublicSuffix(host) => (
             Code::RedirectBadHost,
-            format!("{url} redirects to {host}, which does not end in a public top-level domain"),
+            format!("{url} redirects to {}, which does not end in a public top-level domain", shown(host)),
             "Invalid hostname in redirect target, must end in IANA registered TLD".to_string(),
         ),
         RedirectViolation::PathTooLong(len) => (

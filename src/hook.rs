@@ -109,8 +109,10 @@ pub fn remove_challenge(layout: &Layout, token: &str, key_authorization: &str) -
     if let Ok(text) = fs::read_to_string(&record_file) {
         if let Ok(record) = serde_json::from_str::<HookRecord>(&text) {
             for dir in record.created_dirs.iter().rev() {
-                // A folder with other files in it stays, with them.
-                let _ = fs::remove_dir(dir);
+                // A folder with other files in it stays, with them and its marker.
+                if let Err(e) = webroot::remove_created_dir(dir) {
+                    problems.push(format!("cannot remove {}: {e}", dir.display()));
+                }
             }
         }
         let _ = fs::remove_file(&record_file);

@@ -9,6 +9,7 @@ pub mod app;
 pub mod batch;
 pub mod caa;
 pub mod check;
+pub mod clean;
 pub mod cli;
 pub mod demo;
 pub mod diagnose;

@@ -9,6 +9,8 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::sanitize;
+
 /// The host part of a URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Host {
@@ -20,19 +22,25 @@ pub enum Host {
     Empty,
 }
 
+/// Names and zones are shown with control and bidirectional characters escaped: a name
+/// from a `Location` header may carry any byte of 0x80 and up, and it reaches reports
+/// through this.
 impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Host::Name(name) => f.write_str(name),
+            Host::Name(name) => f.write_str(&sanitize::escape(name)),
             Host::V4(addr) => write!(f, "{addr}"),
             Host::V6 { addr, zone: None } => write!(f, "[{addr}]"),
-            Host::V6 { addr, zone: Some(zone) } => write!(f, "[{addr}%25{zone}]"),
+            Host::V6 { addr, zone: Some(zone) } => write!(f, "[{addr}%25{}]", sanitize::escape(zone)),
             Host::Empty => Ok(()),
         }
     }
 }
 
 /// An absolute URL with the port exactly as written.
+///
+/// The path and query of a URL from [`resolve_location`] are printable ASCII: bytes that
+/// a URL cannot hold are percent-encoded as the CA's client sends them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url {
     /// Lowercased scheme; anything other than `http` and `https` is kept so that the
@@ -101,6 +109,8 @@ pub enum LocationError {
     ControlCharacter,
     InvalidPort(String),
     InvalidHost(String),
+    /// A `%` in the path that is not followed by two hexadecimal digits.
+    InvalidEscape(String),
 }
 
 impl fmt::Display for LocationError {
@@ -109,6 +119,7 @@ impl fmt::Display for LocationError {
             LocationError::ControlCharacter => f.write_str("contains a control character"),
             LocationError::InvalidPort(port) => write!(f, "has an invalid port {port:?}"),
             LocationError::InvalidHost(host) => write!(f, "has an invalid host {host:?}"),
+            LocationError::InvalidEscape(path) => write!(f, "has an invalid %-escape in the path {path:?}"),
         }
     }
 }
@@ -131,6 +142,8 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, LocationError
     }
 
     let (path_part, query) = split_query(location);
+    let path_part = escape_path(path_part)?;
+    let query = query.map(|q| escape_query(&q));
     let mut url = base.clone();
 
     if path_part.is_empty() {
@@ -143,7 +156,7 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, LocationError
 
     url.query = query;
     url.path = if path_part.starts_with('/') {
-        remove_dot_segments(path_part)
+        remove_dot_segments(&path_part)
     } else {
         let directory = match base.path.rfind('/') {
             Some(i) => &base.path[..=i],
@@ -178,8 +191,8 @@ fn parse_after_scheme(scheme: &str, rest: &str) -> Result<Url, LocationError> {
                 scheme: scheme.to_string(),
                 host: Host::Empty,
                 port: None,
-                path: ensure_leading_slash(path),
-                query,
+                path: remove_dot_segments(&ensure_leading_slash(&escape_path(path)?)),
+                query: query.map(|q| escape_query(&q)),
             })
         }
     }
@@ -198,8 +211,8 @@ fn parse_authority_and_path(scheme: &str, text: &str) -> Result<Url, LocationErr
         scheme: scheme.to_string(),
         host,
         port,
-        path: ensure_leading_slash(&remove_dot_segments(path)),
-        query,
+        path: ensure_leading_slash(&remove_dot_segments(&escape_path(path)?)),
+        query: query.map(|q| escape_query(&q)),
     })
 }
 
@@ -261,9 +274,13 @@ pub fn parse_host(text: &str) -> Result<Host, LocationError> {
         return Ok(Host::V4(addr));
     }
 
+    check_name_syntax(text)?;
     let decoded = String::from_utf8(percent_decode(text))
         .map_err(|_| LocationError::InvalidHost(text.to_string()))?;
-    if decoded.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '\\' | '@' | '[' | ']')) {
+    if decoded
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '\\' | '@' | '[' | ']'))
+    {
         return Err(LocationError::InvalidHost(text.to_string()));
     }
     Ok(Host::Name(decoded.to_lowercase()))
@@ -317,23 +334,114 @@ fn remove_dot_segments(path: &str) -> String {
     }
 }
 
+/// Returns the byte that `%XX` at the start of `bytes` encodes. Both digits must be
+/// hexadecimal (`u8::from_str_radix` alone would also take `+5`).
+fn escaped_byte(bytes: &[u8]) -> Option<u8> {
+    match bytes {
+        [b'%', high, low, ..] if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() => {
+            let digits = [*high, *low];
+            u8::from_str_radix(std::str::from_utf8(&digits).ok()?, 16).ok()
+        }
+        _ => None,
+    }
+}
+
+/// Decodes `%XX` escapes; a `%` without two hexadecimal digits stays as it is.
 fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(value);
-                i += 3;
-                continue;
-            }
+        if let Some(value) = escaped_byte(&bytes[i..]) {
+            out.push(value);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
     }
     out
+}
+
+/// Bytes that Go's `net/url` leaves as written in a path (RFC 3986 `pchar`, `/`, and
+/// `[`, `]`, `%`): with only these, a path is sent exactly as the `Location` gave it.
+fn allowed_in_path(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:@[]%/".contains(&byte)
+}
+
+/// Bytes that Go's `net/url` keeps unescaped when it escapes a path again.
+fn unescaped_in_path(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@".contains(&byte)
+}
+
+/// Returns a path as the CA's client (Go's `net/url`) sends it: as written when every
+/// byte is allowed in a path, and otherwise decoded and escaped again, which turns spaces,
+/// quotes and bytes of 0x80 and up into `%XX`. A `%` without two hexadecimal digits is an
+/// error, as it is in Go.
+fn escape_path(path: &str) -> Result<String, LocationError> {
+    let bytes = path.as_bytes();
+    for (i, byte) in bytes.iter().enumerate() {
+        if *byte == b'%' && escaped_byte(&bytes[i..]).is_none() {
+            return Err(LocationError::InvalidEscape(sanitize::escape(path)));
+        }
+    }
+    if bytes.iter().all(|b| allowed_in_path(*b)) {
+        return Ok(path.to_string());
+    }
+
+    let mut out = String::with_capacity(path.len() * 3);
+    for byte in percent_decode(path) {
+        if unescaped_in_path(byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Percent-encodes the bytes of a query that a URL cannot hold (spaces, quotes, bytes of
+/// 0x80 and up), and keeps everything else as written.
+///
+/// NOTE: Go sends such query bytes as they came, so a server that compares raw query
+/// bytes may see a different query from this tool than from the CA.
+fn escape_query(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    for byte in query.bytes() {
+        if byte.is_ascii_graphic() && !b"\"<>\\^`{|}".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Applies Go's `net/url` rules to a host name as written: a `%XX` escape only for a byte
+/// of 0x80 and up (or `%25`), and no ASCII character that a host cannot contain. Without
+/// this, `%1b` in a redirect host would put an escape character into the name.
+fn check_name_syntax(text: &str) -> Result<(), LocationError> {
+    let bytes = text.as_bytes();
+    let invalid = || LocationError::InvalidHost(sanitize::escape(text));
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if byte == b'%' {
+            match escaped_byte(&bytes[i..]) {
+                Some(value) if value >= 0x80 || value == b'%' => {
+                    i += 3;
+                    continue;
+                }
+                _ => return Err(invalid()),
+            }
+        }
+        let allowed = byte >= 0x80 || byte.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:[]<>\"".contains(&byte);
+        if !allowed {
+            return Err(invalid());
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -396,11 +504,64 @@ mod tests {
     }
 
     #[test]
+    fn path_without_authority_has_no_dot_segments() {
+        let url = resolve_location(&base(), "htp:./tp://other/b").unwrap();
+        assert_eq!(url.host, Host::Empty);
+        assert_eq!(url.path, "/tp://other/b");
+    }
+
+    #[test]
     fn rejects_bad_input() {
         assert!(resolve_location(&base(), "http://h:99999/").is_err());
         assert!(resolve_location(&base(), "http://h:8x/").is_err());
         assert!(resolve_location(&base(), "/a\r\nSet-Cookie: x").is_err());
         assert!(resolve_location(&base(), "http://[::1/").is_err());
+    }
+
+    #[test]
+    fn path_with_disallowed_bytes_is_escaped_again() {
+        assert_eq!(resolve("/\u{9b}31m\u{202e}x"), "http://example.test/%C2%9B31m%E2%80%AEx");
+        assert_eq!(resolve("/a b\"c"), "http://example.test/a%20b%22c");
+        // Go re-escapes the decoded path as a whole, so `'` becomes %27 here.
+        assert_eq!(resolve("/é'"), "http://example.test/%C3%A9%27");
+    }
+
+    #[test]
+    fn path_with_allowed_bytes_is_kept_as_written() {
+        assert_eq!(resolve("/a'b(c)*[d]%41"), "http://example.test/a'b(c)*[d]%41");
+    }
+
+    #[test]
+    fn invalid_escape_in_path_is_rejected() {
+        for location in ["/a%zz", "/a%+5", "/a%4", "http://h.test/%"] {
+            assert!(
+                matches!(resolve_location(&base(), location), Err(LocationError::InvalidEscape(_))),
+                "{location}"
+            );
+        }
+    }
+
+    #[test]
+    fn query_bytes_outside_ascii_are_escaped() {
+        assert_eq!(resolve("/p?q=é x"), "http://example.test/p?q=%C3%A9%20x");
+    }
+
+    #[test]
+    fn host_escape_below_0x80_is_rejected() {
+        assert!(resolve_location(&base(), "http://a%1bb.test/").is_err());
+        assert!(resolve_location(&base(), "http://a%+1b.test/").is_err());
+        assert!(resolve_location(&base(), "http://a b.test/").is_err());
+    }
+
+    #[test]
+    fn host_with_control_character_is_rejected() {
+        assert!(resolve_location(&base(), "http://a%C2%9Bb.test/").is_err());
+    }
+
+    #[test]
+    fn host_display_escapes_bidi() {
+        let url = resolve_location(&base(), "http://a\u{202e}b.test/x").unwrap();
+        assert_eq!(url.to_string(), "http://a\\u{202e}b.test/x");
     }
 
     #[test]

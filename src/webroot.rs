@@ -6,6 +6,12 @@
 //! into place without replacing anything; cleanup removes the files this run wrote and then
 //! only the folders it created, and only while they are empty. A file or folder that was
 //! there before is never modified or removed.
+//!
+//! SIGKILL skips every cleanup, so what the tool leaves must identify itself to a later
+//! `acme-preflight clean` (see [`crate::clean`]): token and probe files by their content,
+//! and every folder the tool creates by a marker file inside it. A folder is built under a
+//! temporary name with its marker already in it and only then renamed into place, so at
+//! no moment does a folder of the tool's exist without a way to prove it.
 
 use std::fs;
 use std::io::{self, Write};
@@ -76,17 +82,30 @@ impl Layout {
                         next.display()
                     ));
                 }
+                // A symlink whose target is missing: following it is not possible, and
+                // replacing it is not ours to do.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && fs::symlink_metadata(&next).is_ok() => {
+                    let target = fs::read_link(&next).map(|t| t.display().to_string()).unwrap_or_default();
+                    return Err(format!(
+                        "{} is a symbolic link to {target}, which does not exist; create the target folder or remove the link",
+                        next.display()
+                    ));
+                }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => break,
                 Err(e) => return Err(format!("cannot read {}: {e}", next.display())),
             }
         }
-        if !is_writable(&existing) {
-            return Err(format!(
-                "{} is not writable by this user (or is on a read-only filesystem); run as a user who can write to it",
+        match writable(&existing) {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(EROFS) => Err(format!(
+                "{} is on a read-only filesystem; give a folder on a writable filesystem",
                 existing.display()
-            ));
+            )),
+            Err(_) => Err(format!(
+                "{} is not writable by this user; run as a user who can write to it",
+                existing.display()
+            )),
         }
-        Ok(())
     }
 }
 
@@ -98,18 +117,31 @@ fn relative_challenge_parts(layout: &Layout) -> Vec<&'static str> {
 }
 
 #[cfg(unix)]
-fn is_writable(path: &Path) -> bool {
+const EROFS: i32 = libc::EROFS;
+#[cfg(not(unix))]
+const EROFS: i32 = -1;
+
+/// Checks that this user may create entries in `path`, returning the reason when not
+/// (EROFS for a read-only filesystem, EACCES for permissions).
+#[cfg(unix)]
+fn writable(path: &Path) -> io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
-    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
-        return false;
-    };
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the path contains a NUL byte"))?;
     // SAFETY: c_path is a valid NUL-terminated string that outlives the call.
-    unsafe { libc::access(c_path.as_ptr(), libc::W_OK) == 0 }
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 #[cfg(not(unix))]
-fn is_writable(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| !m.permissions().readonly())
+fn writable(path: &Path) -> io::Result<()> {
+    match fs::metadata(path)?.permissions().readonly() {
+        true => Err(io::Error::from(io::ErrorKind::PermissionDenied)),
+        false => Ok(()),
+    }
 }
 
 /// A file this run wrote, identified by its inode so a replaced file is left alone.
@@ -139,11 +171,9 @@ pub fn new_ledger() -> SharedLedger {
 pub fn place(ledger: &SharedLedger, base: &Path, dir: &Path, name: &str, content: &[u8]) -> io::Result<PathBuf> {
     create_dirs(ledger, base, dir)?;
 
-    let mut temp = tempfile::Builder::new()
-        .prefix(".acme-preflight-")
-        .tempfile_in(dir)?;
     // No fsync: the file lives for a moment and is read back through the page cache, and
     // thousands of fsyncs would dominate a bulk run.
+    let mut temp = tempfile::Builder::new().prefix(TEMP_FILE_PREFIX).tempfile_in(dir)?;
     temp.write_all(content)?;
     set_mode(temp.path(), 0o644)?;
     chown_like(temp.path(), base)?;
@@ -164,15 +194,14 @@ fn create_dirs(ledger: &SharedLedger, base: &Path, dir: &Path) -> io::Result<()>
     let mut current = base.to_path_buf();
 
     for part in relative.components() {
+        let parent = current.clone();
         current.push(part);
-        match fs::create_dir(&current) {
-            Ok(()) => {
-                lock(ledger).dirs.push(current.clone());
-                set_mode(&current, 0o755)?;
-                chown_like(&current, base)?;
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+        // An existing folder, or a symlink to one, is used as it is.
+        if fs::metadata(&current).is_ok() {
+            continue;
+        }
+        if create_marked_dir(&parent, &current, base)? {
+            lock(ledger).dirs.push(current.clone());
         }
     }
     Ok(())
@@ -181,6 +210,104 @@ fn create_dirs(ledger: &SharedLedger, base: &Path, dir: &Path) -> io::Result<()>
 /// Returns the folders this run created, in creation order.
 pub fn created_dirs(ledger: &SharedLedger) -> Vec<PathBuf> {
     lock(ledger).dirs.clone()
+}
+
+/// Name of the marker file in every folder the tool creates.
+pub const FOLDER_MARKER: &str = ".acme-preflight-created";
+
+/// Content of the marker file; `clean` compares it byte for byte.
+pub const FOLDER_MARKER_CONTENT: &str =
+    "acme-preflight created this folder. `acme-preflight clean` removes it, with this file, once nothing else is in it.\n";
+
+/// Start of the temporary name of a file before it is linked into place.
+pub const TEMP_FILE_PREFIX: &str = ".acme-preflight-tmp-";
+
+/// Start of the temporary name of a folder before it is renamed into place.
+pub const TEMP_DIR_PREFIX: &str = ".acme-preflight-dir-";
+
+/// Creates `target` holding the marker file, so that a later `clean` can tell it from a
+/// folder someone else made. Returns false when `target` appeared meanwhile (it is then
+/// left alone). `owner` is the folder whose owner the new folder gets when run as root.
+///
+/// Whatever moment a SIGKILL hits, what is on disk is one of: nothing; an empty folder
+/// with the temporary prefix; that folder with the marker; the target with the marker.
+/// `clean` recognizes each of them.
+fn create_marked_dir(parent: &Path, target: &Path, owner: &Path) -> io::Result<bool> {
+    let temp = create_temp_dir(parent)?;
+    let built = write_marker(&temp, owner)
+        .and_then(|()| set_mode(&temp, 0o755))
+        .and_then(|()| chown_like(&temp, owner))
+        .and_then(|()| rename_noreplace(&temp, target));
+
+    match built {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            let _ = fs::remove_file(temp.join(FOLDER_MARKER));
+            let _ = fs::remove_dir(&temp);
+            if e.kind() == io::ErrorKind::AlreadyExists { Ok(false) } else { Err(e) }
+        }
+    }
+}
+
+fn create_temp_dir(parent: &Path) -> io::Result<PathBuf> {
+    let mut last_error = io::Error::from(io::ErrorKind::AlreadyExists);
+    // Twelve random bytes make a collision practically impossible; the retries cover a
+    // leftover of a killed run that happens to hold the same name.
+    for _ in 0..3 {
+        let suffix = crate::token::random_base64url(12).map_err(|e| io::Error::other(e.to_string()))?;
+        let path = parent.join(format!("{TEMP_DIR_PREFIX}{suffix}"));
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error)
+}
+
+fn write_marker(dir: &Path, owner: &Path) -> io::Result<()> {
+    let path = dir.join(FOLDER_MARKER);
+    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+    file.write_all(FOLDER_MARKER_CONTENT.as_bytes())?;
+    file.sync_all()?;
+    set_mode(&path, 0o644)?;
+    chown_like(&path, owner)
+}
+
+/// Renames `from` to `to` unless `to` exists, atomically where the filesystem supports
+/// it (Linux `renameat2` with `RENAME_NOREPLACE`).
+#[cfg(target_os = "linux")]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_from = std::ffi::CString::new(from.as_os_str().as_bytes())?;
+    let c_to = std::ffi::CString::new(to.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated strings that outlive the call.
+    let result = unsafe {
+        libc::renameat2(libc::AT_FDCWD, c_from.as_ptr(), libc::AT_FDCWD, c_to.as_ptr(), libc::RENAME_NOREPLACE)
+    };
+    if result == 0 {
+        return Ok(());
+    }
+    let error = io::Error::last_os_error();
+    match error.raw_os_error() {
+        // The filesystem cannot do it atomically (some network filesystems).
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => rename_if_absent(from, to),
+        _ => Err(error),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    rename_if_absent(from, to)
+}
+
+/// NOTE: not atomic. A folder created at `to` between the check and the rename is
+/// replaced when it is empty, which is the one case `rename` allows.
+fn rename_if_absent(from: &Path, to: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(io::Error::from(io::ErrorKind::AlreadyExists));
+    }
+    fs::rename(from, to)
 }
 
 /// Removes one file this run placed, if it is still the file that was written.
@@ -212,15 +339,51 @@ pub fn cleanup(ledger: &SharedLedger) -> Vec<String> {
     }
 
     for dir in dirs.iter().rev() {
-        match fs::remove_dir(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            // Someone else put files there meanwhile: the folder stays with them.
-            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {}
+        match remove_created_dir(dir) {
+            Ok(_) => {}
             Err(e) => problems.push(format!("cannot remove folder {}: {e}", dir.display())),
         }
     }
     problems
+}
+
+/// Removes a folder the tool created, with its marker, if nothing else is in it. Returns
+/// the names of other entries when there are some: the folder then stays, with its
+/// marker, so that a later `clean` can remove it once those are gone.
+pub fn remove_created_dir(dir: &Path) -> io::Result<Vec<String>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut others = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name != FOLDER_MARKER {
+            others.push(name);
+        }
+    }
+    if !others.is_empty() {
+        others.sort();
+        return Ok(others);
+    }
+
+    match fs::remove_file(dir.join(FOLDER_MARKER)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    match fs::remove_dir(dir) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        // Someone put a file there after the listing: the folder stays with it, and gets
+        // its marker back.
+        Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
+            let _ = write_marker(dir, dir);
+            Ok(vec!["a file added meanwhile".to_string()])
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn remove_placed(file: &PlacedFile) -> io::Result<()> {
@@ -278,27 +441,19 @@ fn chown_like(_path: &Path, _reference: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Files in `dir` that an earlier run of this tool left behind (it was killed before its
-/// cleanup), recognized by content rather than name because tokens look alike. Files this
-/// run placed are not listed.
-pub fn find_leftovers(ledger: &SharedLedger, dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
+/// Files and folders that an earlier run of this tool left behind (it was killed before
+/// its cleanup), leaving out what this run wrote.
+pub fn find_leftovers(ledger: &SharedLedger, layout: &Layout) -> Vec<PathBuf> {
+    let (files, dirs) = {
+        let ledger = lock(ledger);
+        let files: Vec<PathBuf> = ledger.files.iter().map(|f| f.path.clone()).collect();
+        (files, ledger.dirs.clone())
     };
-    let ours: Vec<PathBuf> = lock(ledger).files.iter().map(|f| f.path.clone()).collect();
-    let mut found = Vec::new();
-
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(meta) = fs::symlink_metadata(&path) else { continue };
-        if !meta.is_file() || meta.len() > 4096 || ours.contains(&path) {
-            continue;
-        }
-        let Ok(content) = fs::read(&path) else { continue };
-        if crate::token::is_own_key_authorization(&content) || content.starts_with(PROBE_MARKER.as_bytes()) {
-            found.push(path);
-        }
-    }
+    let mut found: Vec<PathBuf> = crate::clean::scan(layout)
+        .into_iter()
+        .map(|leftover| leftover.path)
+        .filter(|path| !files.contains(path) && !dirs.contains(path))
+        .collect();
     found.sort();
     found
 }
@@ -415,6 +570,23 @@ mod tests {
         assert_eq!(fs::read_dir(root.path()).unwrap().count(), 1);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn never_clobbers_a_symlink() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("target");
+        fs::write(&target, "theirs").unwrap();
+        std::os::unix::fs::symlink(&target, root.path().join("tok")).unwrap();
+        let ledger = new_ledger();
+
+        let err = place(&ledger, root.path(), root.path(), "tok", b"ours").unwrap_err();
+
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert!(fs::symlink_metadata(root.path().join("tok")).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&target).unwrap(), b"theirs");
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 2, "no temporary file stays");
+    }
+
     #[test]
     fn replaced_file_is_left_alone() {
         let root = tempfile::tempdir().unwrap();
@@ -437,6 +609,78 @@ mod tests {
         fs::write(layout.challenge_dir().join("certbot-token"), "x").unwrap();
         cleanup(&ledger);
         assert!(layout.challenge_dir().join("certbot-token").exists());
+    }
+
+    #[test]
+    fn created_folders_hold_the_marker_until_cleanup() {
+        let root = tempfile::tempdir().unwrap();
+        let ledger = new_ledger();
+        let layout = Layout::Webroot(root.path().to_path_buf());
+        place(&ledger, root.path(), &layout.challenge_dir(), "tok", b"ka").unwrap();
+
+        for dir in [root.path().join(".well-known"), layout.challenge_dir()] {
+            let marker = fs::read_to_string(dir.join(FOLDER_MARKER)).unwrap();
+            assert_eq!(marker, FOLDER_MARKER_CONTENT, "{}", dir.display());
+        }
+        let names: Vec<String> = fs::read_dir(root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![".well-known".to_string()], "no temporary folder stays");
+
+        assert!(cleanup(&ledger).is_empty());
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn kept_folder_keeps_its_marker() {
+        let root = tempfile::tempdir().unwrap();
+        let ledger = new_ledger();
+        let layout = Layout::Webroot(root.path().to_path_buf());
+        place(&ledger, root.path(), &layout.challenge_dir(), "tok", b"ka").unwrap();
+        fs::write(layout.challenge_dir().join("certbot-token"), "x").unwrap();
+
+        cleanup(&ledger);
+
+        assert!(layout.challenge_dir().join(FOLDER_MARKER).exists());
+        assert!(!layout.challenge_dir().join("tok").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinked_well_known_is_followed_and_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), root.path().join(".well-known")).unwrap();
+        let ledger = new_ledger();
+        let layout = Layout::Webroot(root.path().to_path_buf());
+        assert!(layout.validate().is_ok());
+
+        let path = place(&ledger, root.path(), &layout.challenge_dir(), "tok", b"ka").unwrap();
+        assert!(elsewhere.path().join("acme-challenge/tok").exists(), "{}", path.display());
+
+        assert!(cleanup(&ledger).is_empty());
+        assert!(fs::symlink_metadata(root.path().join(".well-known")).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_symlink_is_rejected() {
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(root.path().join("gone"), root.path().join(".well-known")).unwrap();
+        let error = Layout::Webroot(root.path().to_path_buf()).validate().unwrap_err();
+        assert!(error.contains("symbolic link") && error.contains("gone"), "{error}");
+    }
+
+    #[test]
+    fn folder_appearing_meanwhile_is_not_taken() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("taken");
+        fs::create_dir(&target).unwrap();
+        assert!(!create_marked_dir(root.path(), &target, root.path()).unwrap());
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 0, "the other folder stays untouched");
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 1, "the temporary folder is gone");
     }
 
     #[test]

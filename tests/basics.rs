@@ -241,14 +241,6 @@ fn leftover_token_is_reported_not_removed() {
     assert_eq!(snapshot(w.path()), before);
 }
 
-/// Whether this test runs in a network namespace of its own, where no address but
-/// loopback is routed.
-fn in_private_network_namespace() -> bool {
-    let own = fs::read_link("/proc/self/ns/net").ok();
-    let init = fs::read_link("/proc/1/ns/net").ok();
-    own.is_some() && init.is_some() && own != init
-}
-
 #[test]
 fn unrouted_address_is_network_unreachable() {
     // 192.0.2.1 is a documentation address; only inside a private namespace is it certain

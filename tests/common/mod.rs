@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub mod pebble;
+pub mod raw;
 
 pub const DOMAIN: &str = "example.test";
 
@@ -268,6 +269,82 @@ pub fn run(args: &[&str]) -> Run {
     }
 }
 
+/// A run of the binary with its wall time and peak memory.
+pub struct Measured {
+    pub run: Run,
+    /// Raw stdout, to look for bytes that lossy decoding would hide.
+    pub stdout_bytes: Vec<u8>,
+    pub stderr_bytes: Vec<u8>,
+    pub elapsed: Duration,
+    /// Peak resident set size of the process in KiB, from wait4's rusage (ru_maxrss).
+    pub peak_rss_kib: i64,
+}
+
+/// Runs the binary, killing it after `limit`, and measures it.
+pub fn run_measured(args: &[&str], limit: Duration) -> Measured {
+    let started = Instant::now();
+    let mut child = Command::new(binary())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stderr.read_to_end(&mut bytes);
+        bytes
+    });
+
+    // Polls instead of blocking, so a hang past the limit is killed and fails the test
+    // instead of blocking it; the PID cannot be reused before this reaps it.
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut killed = false;
+    loop {
+        // SAFETY: waits for our own child; `status` and `usage` are valid for writes.
+        let waited = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(waited >= 0, "wait4 failed: {}", std::io::Error::last_os_error());
+        if waited == pid {
+            break;
+        }
+        if !killed && started.elapsed() > limit {
+            // SAFETY: the child has not been reaped, so the PID is still ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            killed = true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let elapsed = started.elapsed();
+    // wait4 reaped the child; dropping the handle only closes it.
+    drop(child);
+
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -libc::WTERMSIG(status) };
+    let stdout_bytes = out_reader.join().unwrap();
+    let stderr_bytes = err_reader.join().unwrap();
+    Measured {
+        run: Run {
+            code,
+            stdout: String::from_utf8_lossy(&stdout_bytes).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr_bytes).into_owned(),
+        },
+        stdout_bytes,
+        stderr_bytes,
+        elapsed,
+        peak_rss_kib: usage.ru_maxrss,
+    }
+}
+
 /// Runs `check --format json` for example.test pinned to 127.0.0.1 on `port`.
 pub fn check(webroot: &Path, port: u16, extra: &[&str]) -> Run {
     let port = port.to_string();
@@ -283,6 +360,103 @@ pub fn check(webroot: &Path, port: u16, extra: &[&str]) -> Run {
     run(&args)
 }
 
+/// A small xorshift generator for randomized tests; the seed is printed so a failing run
+/// can be repeated with `ACME_PREFLIGHT_SEED`.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn from_env(test: &str) -> Rng {
+        let seed = std::env::var("ACME_PREFLIGHT_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1);
+                nanos ^ u64::from(std::process::id())
+            });
+        eprintln!("{test}: ACME_PREFLIGHT_SEED={seed}");
+        Rng(seed | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}
+
+/// Whether a file's content is a key authorization or probe of this tool.
+pub fn is_own_content(content: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(content);
+    text.contains(".acme-preflight-") || text.starts_with("acme-preflight probe ")
+}
+
+/// Whether this test runs where no address but loopback is routed: a network namespace
+/// whose only interface is `lo`, as `unshare -n` makes.
+///
+/// Comparing /proc/self/ns/net with /proc/1/ns/net would say more, but in containers
+/// PID 1 often belongs to another user namespace and its links cannot be read.
+pub fn in_private_network_namespace() -> bool {
+    let Ok(devices) = fs::read_to_string("/proc/self/net/dev") else {
+        return false;
+    };
+    // Two header lines, then one line per interface starting with "NAME:".
+    let names: Vec<&str> = devices
+        .lines()
+        .skip(2)
+        .filter_map(|line| line.split(':').next())
+        .map(str::trim)
+        .collect();
+    !names.is_empty() && names.iter().all(|name| *name == "lo")
+}
+
+/// Returns whether a test that could send traffic off loopback may run: only inside a
+/// private network namespace. Elsewhere it is skipped, and under CI=true it fails.
+pub fn private_network_or_skip(test: &str) -> bool {
+    if in_private_network_namespace() {
+        return true;
+    }
+    assert!(!in_ci(), "{test}: CI runs the suite inside unshare -n");
+    eprintln!("SKIPPED {test}: not inside a private network namespace (scripts/test.sh provides one)");
+    false
+}
+
+/// Waits up to `limit` for `condition`; returns whether it became true.
+pub fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    condition()
+}
+
+/// Starts `check` for example.test pinned to 127.0.0.1 on `port`, with output discarded.
+pub fn spawn_check(layout_option: &str, dir: &Path, port: u16, extra: &[&str]) -> Child {
+    let pin = format!("{DOMAIN}:{port}:127.0.0.1");
+    Command::new(binary())
+        .args(["check", DOMAIN, layout_option])
+        .arg(dir)
+        .args(["--resolve", &pin, "--http-port", &port.to_string()])
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary runs")
+}
+
 /// A snapshot of a folder tree: every path with its mode and, for files, its content.
 pub fn snapshot(root: &Path) -> BTreeMap<String, (u32, Vec<u8>)> {
     let mut out = BTreeMap::new();
@@ -295,7 +469,10 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, (u32, Vec<u8>)>) 
         let path = entry.unwrap().path();
         let meta = fs::symlink_metadata(&path).unwrap();
         let key = path.strip_prefix(root).unwrap().display().to_string();
-        if meta.is_dir() {
+        if meta.file_type().is_symlink() {
+            let target = fs::read_link(&path).unwrap_or_default();
+            out.insert(key, (meta.permissions().mode(), format!("-> {}", target.display()).into_bytes()));
+        } else if meta.is_dir() {
             out.insert(key, (meta.permissions().mode(), Vec::new()));
             collect(root, &path, out);
         } else {
