@@ -46,7 +46,7 @@ complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l 
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l thumbprint -d 'Check a responder in stateless mode (`serve --thumbprint`, acme.sh\'s stateless mode): expect TOKEN.THUMBPRINT for a random token; nothing is written' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l token -d 'Check a token that an ACME client already wrote, instead of writing a random one: nothing is written or removed. Needs --key-authorization' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l key-authorization -d 'The key authorization that the file for --token holds' -r
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l resolve -d 'Pin HOST to addresses on every port, in curl\'s form; repeat to add addresses' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l resolve -d 'Pin HOST to addresses, in curl\'s form; the pin applies to every port, and repeating it adds addresses' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l dns-server -d 'Ask this DNS server instead of the system\'s resolver configuration' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l http-port -d 'Port of the first request, and of http:// redirects without a port' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand check" -l https-port -d 'Port of https:// redirects without a port' -r
@@ -110,7 +110,7 @@ complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and 
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and not __fish_seen_subcommand_from certbot-auth certbot-cleanup dehydrated help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l webroot -d 'Document root the web server serves for the name' -r -f -a "(__fish_complete_directories)"
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l challenge-dir -d 'Folder the web server maps to /.well-known/acme-challenge/ itself' -r -f -a "(__fish_complete_directories)"
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l resolve -d 'Pin HOST to addresses on every port, in curl\'s form; repeat to add addresses' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l resolve -d 'Pin HOST to addresses, in curl\'s form; the pin applies to every port, and repeating it adds addresses' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l dns-server -d 'Ask this DNS server instead of the system\'s resolver configuration' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l http-port -d 'Port of the first request, and of http:// redirects without a port' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-auth" -l https-port -d 'Port of https:// redirects without a port' -r
@@ -139,7 +139,7 @@ never\t''"
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-cleanup" -s v -l verbose -d 'Log what the tool does to stderr (RUST_LOG sets finer filters)'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from certbot-cleanup" -s h -l help -d 'Print help'
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from dehydrated" -l challenge-dir -d 'dehydrated\'s WELLKNOWN folder, where it writes the challenge files; needed by --remove-on-fail' -r -f -a "(__fish_complete_directories)"
-complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from dehydrated" -l resolve -d 'Pin HOST to addresses on every port, in curl\'s form; repeat to add addresses' -r
+complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from dehydrated" -l resolve -d 'Pin HOST to addresses, in curl\'s form; the pin applies to every port, and repeating it adds addresses' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from dehydrated" -l dns-server -d 'Ask this DNS server instead of the system\'s resolver configuration' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from dehydrated" -l http-port -d 'Port of the first request, and of http:// redirects without a port' -r
 complete -c acme-preflight -n "__fish_acme_preflight_using_subcommand hook; and __fish_seen_subcommand_from dehydrated" -l https-port -d 'Port of https:// redirects without a port' -r

@@ -40,7 +40,7 @@ _arguments "${_arguments_options[@]}" : \
 '--thumbprint=[Check a responder in stateless mode (\`serve --thumbprint\`, acme.sh'\''s stateless mode)\: expect TOKEN.THUMBPRINT for a random token; nothing is written]:THUMBPRINT:_default' \
 '(--standalone --thumbprint)--token=[Check a token that an ACME client already wrote, instead of writing a random one\: nothing is written or removed. Needs --key-authorization]:TOKEN:_default' \
 '--key-authorization=[The key authorization that the file for --token holds]:KEY_AUTHORIZATION:_default' \
-'*--resolve=[Pin HOST to addresses on every port, in curl'\''s form; repeat to add addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
+'*--resolve=[Pin HOST to addresses, in curl'\''s form; the pin applies to every port, and repeating it adds addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
 '--dns-server=[Ask this DNS server instead of the system'\''s resolver configuration]:ADDR[:PORT]:_default' \
 '--http-port=[Port of the first request, and of http\:// redirects without a port]:PORT:_default' \
 '--https-port=[Port of https\:// redirects without a port]:PORT:_default' \
@@ -140,7 +140,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--webroot=[Document root the web server serves for the name]:DIR:_files -/' \
 '(--webroot)--challenge-dir=[Folder the web server maps to /.well-known/acme-challenge/ itself]:DIR:_files -/' \
-'*--resolve=[Pin HOST to addresses on every port, in curl'\''s form; repeat to add addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
+'*--resolve=[Pin HOST to addresses, in curl'\''s form; the pin applies to every port, and repeating it adds addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
 '--dns-server=[Ask this DNS server instead of the system'\''s resolver configuration]:ADDR[:PORT]:_default' \
 '--http-port=[Port of the first request, and of http\:// redirects without a port]:PORT:_default' \
 '--https-port=[Port of https\:// redirects without a port]:PORT:_default' \
@@ -178,7 +178,7 @@ _arguments "${_arguments_options[@]}" : \
 (dehydrated)
 _arguments "${_arguments_options[@]}" : \
 '--challenge-dir=[dehydrated'\''s WELLKNOWN folder, where it writes the challenge files; needed by --remove-on-fail]:DIR:_files -/' \
-'*--resolve=[Pin HOST to addresses on every port, in curl'\''s form; repeat to add addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
+'*--resolve=[Pin HOST to addresses, in curl'\''s form; the pin applies to every port, and repeating it adds addresses]:HOST:PORT:ADDR[,ADDR...]:_default' \
 '--dns-server=[Ask this DNS server instead of the system'\''s resolver configuration]:ADDR[:PORT]:_default' \
 '--http-port=[Port of the first request, and of http\:// redirects without a port]:PORT:_default' \
 '--https-port=[Port of https\:// redirects without a port]:PORT:_default' \

@@ -36,7 +36,7 @@ pub fn read_domains_file(path: &Path) -> Result<Vec<Entry>, String> {
     let reader: Box<dyn BufRead> = if path == Path::new("-") {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot read --domains-file {shown}: {e}"))?;
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read --domains-file {shown}: {e}; give a readable file, or - for stdin"))?;
         Box::new(std::io::BufReader::new(file))
     };
 

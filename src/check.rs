@@ -215,13 +215,35 @@ impl Checker<'_> {
             Err(e) => return DomainReport::error(domain, profile.name.as_str(), format!("invalid name {domain:?}: {e}")),
         };
 
+        if let Some(finding) = self.identifier_policy(&host) {
+            return finish(
+                domain,
+                profile,
+                Verdict::Fail,
+                vec![finding],
+                Some(format!("Error creating new order :: the identifier {domain} is rejected by the CA's policy")),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+        }
+
         let lookup = self.resolver.lookup(domain, profile.rejects_reserved_addresses);
         let addresses = match tokio::time::timeout(settings.timeout, lookup).await {
             Ok(Ok(addresses)) => addresses,
             Ok(Err(error)) => return self.dns_failure(domain, error),
             Err(_) => {
                 let error = ResolveError::LookupFailed {
-                    detail: format!("no answer within {:.1} s", settings.timeout.as_secs_f64()),
+                    detail: match self.resolver.dns_server() {
+                        Some(server) => format!(
+                            "no answer from the DNS server {server} within {:.1} s; check that it runs and answers",
+                            settings.timeout.as_secs_f64()
+                        ),
+                        None => format!(
+                            "no answer from the system's resolvers within {:.1} s",
+                            settings.timeout.as_secs_f64()
+                        ),
+                    },
                 };
                 return self.dns_failure(domain, error);
             }
@@ -301,6 +323,34 @@ impl Checker<'_> {
             report.primary = judgement.code();
         }
         report
+    }
+
+    /// Applies the CA's identifier policy: no reserved IP addresses, and names only under a
+    /// public top-level domain. Pinned names count as public, as they do for redirects.
+    fn identifier_policy(&self, host: &Host) -> Option<Finding> {
+        let profile = self.settings.profile;
+        if !profile.rejects_reserved_addresses || self.resolver.allows_private() {
+            return None;
+        }
+        let reason = match host {
+            Host::V4(addr) => crate::reserved::special_purpose(IpAddr::V4(*addr)).map(|b| format!("{addr} is a reserved address ({b})")),
+            Host::V6 { addr, .. } => {
+                crate::reserved::special_purpose(IpAddr::V6(*addr)).map(|b| format!("{addr} is a reserved address ({b})"))
+            }
+            Host::Name(name) if !self.resolver.pins().contains(name) && !crate::profile::has_icann_suffix(name) => {
+                Some(format!("{name} does not end in a public top-level domain"))
+            }
+            _ => None,
+        }?;
+        Some(Finding {
+            code: Code::IdentifierRejected,
+            severity: Severity::Error,
+            summary: format!("{} would not accept this identifier: {reason}", profile.ca_name),
+            cause: "public CAs issue only for public names and public addresses, and refuse the order before any validation".to_string(),
+            fix: "request the certificate for the site's public name or address; for an internal name, use a private CA (and check with --allow-private)".to_string(),
+            component: None,
+            evidence: None,
+        })
     }
 
     /// Checks CAA as the profile's CA would, when the name's DNS can be seen.

@@ -180,7 +180,8 @@ pub struct CheckArgs {
 /// How names are fetched and reported, shared by `check` and the hooks.
 #[derive(Debug, Args)]
 pub struct CheckOptions {
-    /// Pin HOST to addresses on every port, in curl's form; repeat to add addresses.
+    /// Pin HOST to addresses, in curl's form; the pin applies to every port, and repeating
+    /// it adds addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
     pub resolve: Vec<String>,
 
@@ -189,11 +190,11 @@ pub struct CheckOptions {
     pub dns_server: Option<String>,
 
     /// Port of the first request, and of http:// redirects without a port.
-    #[arg(long, value_name = "PORT", default_value_t = 80)]
+    #[arg(long, value_name = "PORT", default_value_t = 80, value_parser = clap::value_parser!(u16).range(1..))]
     pub http_port: u16,
 
     /// Port of https:// redirects without a port.
-    #[arg(long, value_name = "PORT", default_value_t = 443)]
+    #[arg(long, value_name = "PORT", default_value_t = 443, value_parser = clap::value_parser!(u16).range(1..))]
     pub https_port: u16,
 
     /// Bound on one fetch chain in seconds (DNS, every hop and the body); each connect is

@@ -293,6 +293,12 @@ pub static EXPLANATIONS: &[Explanation] = &[
         fixes: &[("DNS", "make the authoritative servers answer CAA queries, with an empty answer when there are no records")],
     },
     Explanation {
+        code: Code::IdentifierRejected,
+        meaning: "The CA would refuse the identifier itself when the order is created, before any validation: an IP address in IANA's special-purpose registries (loopback, private, documentation), or a name that does not end in a top-level domain of the Public Suffix List's ICANN section (`localhost`, `.lan`, `.internal`).",
+        detection: "Under the `letsencrypt` profile, the name is checked against those rules. A name pinned with `--resolve` counts as public, and `--allow-private` accepts reserved addresses, as a private CA would.",
+        fixes: &[("any", "request the certificate for the site's public name or public address; for an internal name, use a private CA")],
+    },
+    Explanation {
         code: Code::DnsReservedAddress,
         meaning: "DNS returns an address from IANA's special-purpose registries (private, loopback, documentation, ...), which Let's Encrypt drops. With `--allow-private` the address is kept and this is information, for private CAs.",
         detection: "An A or AAAA answer falls in a special-purpose block.",

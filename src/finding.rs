@@ -92,6 +92,7 @@ codes! {
     InconsistentBackends = "inconsistent-backends", true, "repeated fetches answer differently";
     CaaForbids = "caa-forbids", true, "CAA records do not allow the CA to issue by HTTP-01";
     CaaLookupFailed = "caa-lookup-failed", false, "the CAA lookup failed";
+    IdentifierRejected = "identifier-rejected", true, "the CA would not accept this name or address as an identifier";
     DnsReservedAddress = "dns-reserved-address", false, "DNS returns an address the CA drops";
     CdnProxy = "cdn-proxy", false, "a CDN or proxy answers for this name";
     LeftoverFiles = "leftover-files", false, "files from an earlier interrupted check";

@@ -58,9 +58,9 @@ fn parse_pin(spec: &str) -> Result<(String, Vec<IpAddr>), String> {
     if host.is_empty() {
         return Err(format!("invalid --resolve value {spec:?}: the host is empty; {usage}"));
     }
-    if port != "*" && port.parse::<u16>().is_err() {
+    if port != "*" && !port.parse::<u16>().is_ok_and(|p| p > 0) {
         return Err(format!(
-            "invalid --resolve value {spec:?}: port {port:?} is not a number from 0 to 65535 or *"
+            "invalid --resolve value {spec:?}: port {port:?} is not a number from 1 to 65535 or *; {usage}"
         ));
     }
 
@@ -71,7 +71,7 @@ fn parse_pin(spec: &str) -> Result<(String, Vec<IpAddr>), String> {
             .and_then(|s| s.strip_suffix(']'))
             .unwrap_or(item);
         let addr = bare.parse::<IpAddr>().map_err(|_| {
-            format!("invalid --resolve value {spec:?}: {item:?} is not an IPv4 or IPv6 address")
+            format!("invalid --resolve value {spec:?}: {item:?} is not an IPv4 or IPv6 address; {usage}")
         })?;
         addrs.push(addr);
     }
@@ -244,6 +244,16 @@ impl Resolver {
     /// Whether DNS lookups go to a server given with `--dns-server`.
     pub fn has_dns_server(&self) -> bool {
         self.dns_server.is_some()
+    }
+
+    /// Whether reserved addresses are accepted, as a private CA would (`--allow-private`).
+    pub fn allows_private(&self) -> bool {
+        self.allow_private
+    }
+
+    /// The server given with `--dns-server`, if any.
+    pub fn dns_server(&self) -> Option<SocketAddr> {
+        self.dns_server
     }
 
     /// Looks up the CAA records of exactly `name`. An empty answer or NXDOMAIN is an empty

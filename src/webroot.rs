@@ -66,7 +66,7 @@ impl Layout {
             _ => format!("cannot read {option} {shown}: {e}"),
         })?;
         if !meta.is_dir() {
-            return Err(format!("{option} {shown} is not a directory"));
+            return Err(format!("{option} {shown} is not a directory; give the folder itself"));
         }
 
         // The deepest folder that exists on the way to the challenge folder must be a

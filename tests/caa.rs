@@ -65,7 +65,7 @@ fn caa_and_reserved_addresses_with_real_dns() {
     let servfail = check("www.parent5.test");
     assert_result(&servfail, "fail", Some("caa-lookup-failed"), None);
 
-    let private = run(&["check", "plain.example.test", "--webroot", &root, "--http-port", &port, "--dns-server", &dns, "--format", "json"]);
+    let private = run(&["check", "plain.example.com", "--webroot", &root, "--http-port", &port, "--dns-server", &dns, "--format", "json"]);
     assert_result(&private, "fail", Some("dns-no-address"), Some("dns-reserved-address"));
 
     let severities: Vec<String> = none.result()["findings"]

@@ -30,8 +30,14 @@ fn check_ip_identifier(listen: &str, identifier: &str, shown: &str) {
     let server = serving_server(listen, w.path().to_path_buf(), hosts.clone());
     let port = server.port().to_string();
 
+    // Loopback is reserved, so a public CA refuses it as an identifier; --allow-private
+    // checks it as a private CA would.
+    let rejected = run(&["check", identifier, "--webroot", w.path().to_str().unwrap(), "--http-port", &port, "--format", "json"]);
+    assert_result(&rejected, "fail", Some("identifier-rejected"), None);
+
     let run = run(&[
         "check", identifier, "--webroot", w.path().to_str().unwrap(), "--http-port", &port, "--format", "json",
+        "--allow-private",
     ]);
 
     assert_result(&run, "pass", None, None);

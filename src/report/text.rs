@@ -116,6 +116,10 @@ fn render_domain(out: &mut String, result: &DomainReport) {
             }
         } else {
             out.push_str(&format!("  {tag} {}: {}\n", finding.code, finding.summary));
+            // A warning on a passing name has no primary finding to carry the fix.
+            if finding.severity == Severity::Warning && !finding.fix.is_empty() {
+                out.push_str(&format!("    {} {}\n", "fix:".bold(), finding.fix));
+            }
         }
     }
 
