@@ -8,6 +8,7 @@ use futures_util::future::join_all;
 use crate::check::{Checker, Settings};
 use crate::cli::{CheckArgs, Cli, ColorChoice, Command, Format, ServeArgs};
 use crate::exit::Exit;
+use crate::log_buffer;
 use crate::profile::{Ports, ProfileName};
 use crate::report::{self, DomainReport, RunReport, Verdict};
 use crate::resolve::{self, Pins, Resolver};
@@ -32,11 +33,13 @@ pub fn run(cli: Cli) -> Exit {
         }
     };
 
-    match cli.command {
+    let exit = match cli.command {
         Command::Check(args) => runtime.block_on(run_check(args)),
         Command::Serve(args) => runtime.block_on(run_serve(args)),
         Command::Demo => runtime.block_on(crate::demo::run()),
-    }
+    };
+    log_buffer::flush();
+    exit
 }
 
 fn init_logging(verbose: u8, is_server: bool) {
@@ -48,11 +51,15 @@ fn init_logging(verbose: u8, is_server: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal());
+    // A server logs a line per request, and batching them saves a write per request.
+    let _ = if is_server {
+        builder.with_writer(log_buffer::BatchedStderr::new()).try_init()
+    } else {
+        builder.with_writer(std::io::stderr).try_init()
+    };
 }
 
 /// Decides color once: `auto` colors only a terminal with NO_COLOR unset or empty and a

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod finding;
 pub mod fingerprint;
 pub mod fixes;
+pub mod log_buffer;
 pub mod profile;
 pub mod report;
 pub mod reserved;
