@@ -153,11 +153,16 @@ fn socket_activation_uses_inherited_listener() {
         .arg(&dir)
         .stdout(Stdio::null())
         .stderr(log.reopen().unwrap());
-    // SAFETY: dup2 is async-signal-safe; it puts the listener at descriptor 3 in the
-    // child, where socket activation passes the first socket, without close-on-exec.
+    // SAFETY: dup2 and fcntl are async-signal-safe; they put the listener at descriptor 3
+    // in the child, where socket activation passes the first socket, without close-on-exec.
+    // When the listener already is descriptor 3, dup2 does nothing and keeps close-on-exec,
+    // so the flag is cleared explicitly.
     unsafe {
         command.pre_exec(move || {
-            if libc::dup2(fd, 3) < 0 {
+            if fd != 3 && libc::dup2(fd, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if libc::fcntl(3, libc::F_SETFD, 0) < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
