@@ -25,7 +25,16 @@ pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose, is_server);
     init_color(cli.color);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // With one CPU, a multi-threaded runtime only adds cross-thread wake-ups: a
+    // single-threaded one gave `serve` lower p99 latency in bench/serve-vs-nginx.sh, which
+    // pins the server to one CPU.
+    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
+    let mut builder = if one_cpu {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("acme-preflight: cannot start the async runtime: {e}");
