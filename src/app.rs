@@ -11,6 +11,7 @@ use crate::explain;
 use crate::hook;
 use crate::finding::Code;
 use crate::exit::Exit;
+use crate::log_buffer;
 use crate::profile::{Ports, ProfileName};
 use crate::report::{self, DomainReport, RunReport, Verdict};
 use crate::resolve::{self, Pins, Resolver};
@@ -30,9 +31,12 @@ pub fn run(cli: Cli) -> Exit {
     // A check is I/O-bound and spends its time in the kernel; one thread avoids cross-thread
     // wake-ups and leaves the other cores to the servers it talks to (measured in
     // bench/bulk.sh: about 40 % more names per second on 2 cores than two workers). The
-    // responder serves many clients and gets a thread per core.
+    // responder serves many clients and gets a thread per core, except with one CPU, where
+    // more threads only add wake-ups (lower p99 in bench/serve-vs-nginx.sh, which pins the
+    // server to one CPU).
+    let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
     let mut builder = match cli.command {
-        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Serve(_) if !one_cpu => tokio::runtime::Builder::new_multi_thread(),
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {
@@ -70,6 +74,7 @@ pub fn run(cli: Cli) -> Exit {
     // connection to a hostile server) must not hold up the exit, which dropping the
     // runtime would do.
     runtime.shutdown_background();
+    log_buffer::flush();
     exit
 }
 
@@ -113,11 +118,15 @@ fn init_logging(verbose: u8, is_server: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal());
+    // A server logs a line per request, and batching them saves a write per request.
+    let _ = if is_server {
+        builder.with_writer(log_buffer::BatchedStderr::new()).try_init()
+    } else {
+        builder.with_writer(std::io::stderr).try_init()
+    };
 }
 
 /// Decides color once: `auto` colors only a terminal with NO_COLOR unset or empty and a

@@ -20,6 +20,7 @@ pub mod finding;
 pub mod fingerprint;
 pub mod fixes;
 pub mod hook;
+pub mod log_buffer;
 pub mod profile;
 pub mod report;
 pub mod reserved;

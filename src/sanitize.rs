@@ -25,6 +25,11 @@ pub fn excerpt(bytes: &[u8], max_chars: usize) -> String {
 
 /// Escapes control characters in text that is already valid UTF-8.
 pub fn escape(text: &str) -> String {
+    // Printable ASCII other than `\` needs no escape. The responder logs a path and a
+    // host per request, and they are nearly always such text.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         push_escaped(&mut out, ch);

@@ -268,6 +268,21 @@ fn one_log_line_per_request_without_key_authorization() {
 }
 
 #[test]
+fn request_line_is_logged_while_running() {
+    let (_w, dir) = webroot_with_challenge_dir();
+    let server = serve(&["--challenge-dir", dir.to_str().unwrap()]);
+    curl(&[&server.url("/while-running")]);
+
+    // Request lines are batched and flushed within 100 ms, without waiting for a stop.
+    let started = std::time::Instant::now();
+    while !server.log().contains("path=/while-running") && started.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(server.log().contains("path=/while-running"), "{}", server.log());
+    assert!(started.elapsed() < Duration::from_secs(1), "took {:?}", started.elapsed());
+}
+
+#[test]
 fn oversized_request_head_is_rejected() {
     let (_w, dir) = webroot_with_challenge_dir();
     let server = serve(&["--challenge-dir", dir.to_str().unwrap()]);

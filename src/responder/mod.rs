@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST, LOCATION, SERVER};
+use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue, LOCATION, SERVER};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::token::{Challenge, is_valid_token};
@@ -134,9 +134,9 @@ pub fn respond<B>(config: &Config, request: &Request<B>) -> Response<Full<Bytes>
             let body = if method == Method::HEAD { Bytes::new() } else { content };
             let mut response = Response::new(Full::new(body));
             let headers = response.headers_mut();
-            headers.insert(CONTENT_TYPE, "text/plain".parse().expect("static header"));
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             headers.insert(CONTENT_LENGTH, length.into());
-            headers.insert(SERVER, SERVER_NAME.parse().expect("static header"));
+            headers.insert(SERVER, HeaderValue::from_static(SERVER_NAME));
             response
         }
         None => plain(StatusCode::NOT_FOUND, "not found\n"),
@@ -270,7 +270,7 @@ fn is_port(text: &str) -> bool {
 
 fn method_not_allowed(text: &'static str) -> Response<Full<Bytes>> {
     let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, text);
-    response.headers_mut().insert(ALLOW, "GET, HEAD".parse().expect("static header"));
+    response.headers_mut().insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     response
 }
 
@@ -279,9 +279,9 @@ pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Full<Byt
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, "text/plain".parse().expect("static header"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     headers.insert(CONTENT_LENGTH, text.len().into());
-    headers.insert(SERVER, SERVER_NAME.parse().expect("static header"));
+    headers.insert(SERVER, HeaderValue::from_static(SERVER_NAME));
     response
 }
 

@@ -30,6 +30,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Time the upstream gets to send its response head; the body that follows is not bounded,
 /// so long downloads and streamed responses keep working.
+// NOTE: a client that sends a forwarded request body slowly is not timed out here either;
+// only the request head has a deadline (`Limits::header_read_timeout`).
 const RESPONSE_HEAD_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Time a kept-alive upstream connection gets to become ready for the next request before
@@ -38,6 +40,8 @@ const REUSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Headers that describe one connection, not the message (RFC 9110, section 7.6.1), plus
 /// `Proxy-Connection`, which old clients still send.
+// NOTE: dropping `Upgrade` means WebSocket upgrades are not forwarded; the upstream sees a
+// plain request and the client gets whatever it answers.
 const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
