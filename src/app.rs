@@ -478,16 +478,52 @@ pub async fn wait_for_signal() -> Exit {
 pub fn listen_for_signals() -> impl std::future::Future<Output = Exit> {
     use tokio::signal::unix::{SignalKind, signal};
     let listeners = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+    record_first_signal();
     async move {
         let (Ok(mut interrupt), Ok(mut terminate)) = listeners else {
             tracing::warn!("cannot install signal handlers; Ctrl-C will not clean up");
             return std::future::pending().await;
         };
-        tokio::select! {
+        let fired = tokio::select! {
             _ = interrupt.recv() => Exit::Interrupted,
             _ = terminate.recv() => Exit::Terminated,
+        };
+        // Both streams may be ready by the time this task runs, and select! picks one at
+        // random, so the order of arrival comes from the handler.
+        match FIRST_SIGNAL.load(std::sync::atomic::Ordering::SeqCst) {
+            libc::SIGINT => Exit::Interrupted,
+            libc::SIGTERM => Exit::Terminated,
+            _ => fired,
         }
     }
+}
+
+/// The first of SIGINT and SIGTERM that the process received, or 0.
+#[cfg(unix)]
+static FIRST_SIGNAL: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Adds a handler action, once per process, that stores the first signal in
+/// [`FIRST_SIGNAL`]; tokio's own action for the same signals runs too.
+#[cfg(unix)]
+fn record_first_signal() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            let record = move || {
+                let _ = FIRST_SIGNAL.compare_exchange(
+                    0,
+                    signal,
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                );
+            };
+            // SAFETY: the action does one atomic compare-and-swap, which is
+            // async-signal-safe, and it captures only a copied integer.
+            if let Err(error) = unsafe { signal_hook_registry::register(signal, record) } {
+                tracing::warn!(%error, signal, "cannot record the order of signals");
+            }
+        }
+    });
 }
 
 #[cfg(not(unix))]

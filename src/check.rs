@@ -485,7 +485,7 @@ impl Checker<'_> {
                 written.push(("extension-file", format!("/.well-known/acme-challenge/{ext_name}"), Some(path)));
             }
             if let Some(root) = layout.document_root() {
-                let top_name = format!("acme-preflight-{probe_name}.txt");
+                let top_name = format!("{}{probe_name}.txt", webroot::PROBE_NAME_PREFIX);
                 if let Ok(path) = webroot::place(self.ledger, root, root, &top_name, probe_content.as_bytes()) {
                     written.push(("top-level-file", format!("/{top_name}"), Some(path)));
                 }

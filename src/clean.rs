@@ -86,9 +86,9 @@ pub fn scan(layout: &Layout) -> Vec<Leftover> {
         Layout::Webroot(root) => {
             let well_known = root.join(".well-known");
             let challenge = well_known.join("acme-challenge");
-            for dir in [root, &well_known, &challenge] {
-                scan_entries(dir, &mut found);
-            }
+            scan_entries(root, false, &mut found);
+            scan_entries(&well_known, false, &mut found);
+            scan_entries(&challenge, true, &mut found);
             for dir in [challenge, well_known] {
                 if is_created_folder(&dir) {
                     found.push(Leftover {
@@ -99,20 +99,27 @@ pub fn scan(layout: &Layout) -> Vec<Leftover> {
                 }
             }
         }
-        Layout::ChallengeDir(dir) => scan_entries(dir, &mut found),
+        Layout::ChallengeDir(dir) => scan_entries(dir, true, &mut found),
     }
     // A stable sort keeps the created folders deepest first.
     found.sort_by_key(|leftover| leftover.kind.is_folder());
     found
 }
 
-fn scan_entries(dir: &Path, found: &mut Vec<Leftover>) {
+/// Adds the leftovers among the entries of `dir`. Token names are random, so in a
+/// challenge folder (`any_name`) every small file is read; elsewhere the tool writes only
+/// names with its own prefix, and other files, of which a site's top folder may hold
+/// thousands, are not read at all.
+fn scan_entries(dir: &Path, any_name: bool, found: &mut Vec<Leftover>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
+        if !any_name && !name.starts_with(webroot::PROBE_NAME_PREFIX) && !name.starts_with(TEMP_NAME_PREFIX) {
+            continue;
+        }
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;
         };
@@ -318,6 +325,14 @@ mod tests {
         assert!(names.contains(&("acme-preflight-x.txt".to_string(), Kind::Probe)), "{names:?}");
         assert!(names.contains(&(".acme-preflight-tmp-abc".to_string(), Kind::TempFile)), "{names:?}");
         assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn other_names_outside_the_challenge_folder_are_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        // Own content under a name the tool never writes at the top of a webroot.
+        fs::write(root.path().join("page.txt"), format!("{}x", webroot::PROBE_MARKER)).unwrap();
+        assert!(scan(&Layout::Webroot(root.path().to_path_buf())).is_empty());
     }
 
     #[test]

@@ -461,6 +461,9 @@ pub fn find_leftovers(ledger: &SharedLedger, layout: &Layout) -> Vec<PathBuf> {
 /// Start of the content of every probe file the diagnosis writes.
 pub const PROBE_MARKER: &str = "acme-preflight probe ";
 
+/// Start of the name of the probe file at the top of the webroot.
+pub const PROBE_NAME_PREFIX: &str = "acme-preflight-";
+
 /// One folder or file on the way from the document root to the token, and whether other
 /// users can pass through or read it.
 #[derive(Clone, Debug, serde::Serialize)]
