@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose, is_server);
     init_color(cli.color);
 
-    // With one CPU, a multi-threaded runtime only adds cross-thread wake-ups: a
+    // With one CPU, a multi-threaded runtime only adds cross-thread wake-ups. A
     // single-threaded one gave `serve` lower p99 latency in bench/serve-vs-nginx.sh, which
     // pins the server to one CPU.
     let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
