@@ -17,16 +17,7 @@ fn bundled_responder_passes() {
     let challenge = w.path().join(".well-known/acme-challenge");
     fs::create_dir_all(&challenge).unwrap();
     let before = snapshot(w.path());
-    let port = free_port();
-    let mut child = Command::new(binary())
-        .args(["serve", "--challenge-dir"])
-        .arg(&challenge)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "acme-preflight serve");
-    let server = Server { child, port, dir: None };
+    let server = serve(&["--challenge-dir", challenge.to_str().unwrap()]);
 
     let run = check(w.path(), server.port, &[]);
 
@@ -267,16 +258,8 @@ fn token_written_by_client_is_checked_not_touched() {
     let ka = format!("{token}.thumbprint-of-the-client-account-key-xxxxx");
     fs::write(challenge.join(token), &ka).unwrap();
     let before = snapshot(w.path());
-    let port = free_port();
-    let mut child = Command::new(binary())
-        .args(["serve", "--challenge-dir"])
-        .arg(&challenge)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(format!("127.0.0.1:{port}").parse().unwrap(), &mut child, "serve");
-    let _server = Server { child, port, dir: None };
+    let server = serve(&["--challenge-dir", challenge.to_str().unwrap()]);
+    let port = server.port;
     let pin = format!("{DOMAIN}:{port}:127.0.0.1");
     let port = port.to_string();
     let base = ["check", DOMAIN, "--resolve", &pin, "--http-port", &port, "--format", "json", "--token", token];
