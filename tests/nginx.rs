@@ -10,16 +10,9 @@ use std::process::Command;
 
 use common::*;
 
-/// A webroot with a page, readable by nginx's workers.
-fn webroot() -> tempfile::TempDir {
-    let dir = public_dir();
-    fs::write(dir.path().join("index.html"), "<h1>site</h1>\n").unwrap();
-    dir
-}
-
 #[test]
 fn nginx_serving_webroot_passes_with_only_token_requests() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let Some(server) = nginx(&format!("root {};", w.path().display()), "") else { return };
 
@@ -36,7 +29,7 @@ fn nginx_serving_webroot_passes_with_only_token_requests() {
 
 #[test]
 fn nginx_dot_deny_rule_is_dotfiles_blocked() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let body = format!("root {}; location ~ /\\. {{ deny all; }}", w.path().display());
     let Some(server) = nginx(&body, "") else { return };
@@ -50,8 +43,8 @@ fn nginx_dot_deny_rule_is_dotfiles_blocked() {
 
 #[test]
 fn nginx_root_elsewhere_is_webroot_not_served() {
-    let w = webroot();
-    let other = webroot();
+    let w = site_dir();
+    let other = site_dir();
     let before = snapshot(w.path());
     let Some(server) = nginx(&format!("root {};", other.path().display()), "") else { return };
 
@@ -64,8 +57,8 @@ fn nginx_root_elsewhere_is_webroot_not_served() {
 
 #[test]
 fn nginx_index_fallback_is_catch_all() {
-    let w = webroot();
-    let other = webroot();
+    let w = site_dir();
+    let other = site_dir();
     let before = snapshot(w.path());
     let body = format!("root {}; location / {{ try_files $uri /index.html; }}", other.path().display());
     let Some(server) = nginx(&body, "") else { return };
@@ -78,7 +71,7 @@ fn nginx_index_fallback_is_catch_all() {
 
 #[test]
 fn nginx_redirect_to_other_port_is_rejected() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let body = "location /.well-known/ { return 301 http://example.test:8443$request_uri; }";
     let Some(server) = nginx(body, "") else { return };
@@ -91,7 +84,7 @@ fn nginx_redirect_to_other_port_is_rejected() {
 
 #[test]
 fn nginx_redirect_to_itself_is_a_loop() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let Some(server) = nginx("return 301 http://$host$request_uri;", "") else { return };
 
@@ -103,7 +96,7 @@ fn nginx_redirect_to_itself_is_a_loop() {
 
 #[test]
 fn nginx_extensionless_rule_is_extensionless_blocked() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let body = format!(
         "root {}; location ~ ^/\\.well-known/acme-challenge/[^.]+$ {{ return 404; }}",
@@ -120,7 +113,7 @@ fn nginx_extensionless_rule_is_extensionless_blocked() {
 
 #[test]
 fn nginx_closed_challenge_folder_is_token_unreadable() {
-    let w = webroot();
+    let w = site_dir();
     let challenge = w.path().join(".well-known/acme-challenge");
     fs::create_dir_all(&challenge).unwrap();
     fs::set_permissions(w.path().join(".well-known"), fs::Permissions::from_mode(0o755)).unwrap();
@@ -149,8 +142,8 @@ fn nginx_https_redirect_to_other_folder_is_not_served() {
     if !have("openssl") {
         return;
     }
-    let w = webroot();
-    let other = webroot();
+    let w = site_dir();
+    let other = site_dir();
     let before = snapshot(w.path());
     let certs = tempfile::tempdir().unwrap();
     let (key, cert) = (certs.path().join("key.pem"), certs.path().join("cert.pem"));
@@ -195,8 +188,8 @@ fn nginx_https_redirect_to_other_folder_is_not_served() {
 
 #[test]
 fn ipv6_listener_with_other_site_is_address_mismatch() {
-    let w = webroot();
-    let empty = webroot();
+    let w = site_dir();
+    let empty = site_dir();
     let before = snapshot(w.path());
     let port = free_port();
     let Some(_v4) = nginx_on(&["127.0.0.1:{PORT}".into()], &format!("root {};", w.path().display()), "", port) else {
@@ -216,8 +209,8 @@ fn ipv6_listener_with_other_site_is_address_mismatch() {
 
 #[test]
 fn nginx_balancer_with_one_bare_backend_is_inconsistent() {
-    let w = webroot();
-    let empty = webroot();
+    let w = site_dir();
+    let empty = site_dir();
     let before = snapshot(w.path());
     let (good, bare) = (free_port(), free_port());
     let backends = format!(
@@ -239,8 +232,8 @@ fn nginx_balancer_with_one_bare_backend_is_inconsistent() {
 
 #[test]
 fn ipv4_failing_behind_working_ipv6_is_a_warning() {
-    let w = webroot();
-    let empty = webroot();
+    let w = site_dir();
+    let empty = site_dir();
     let before = snapshot(w.path());
     let port = free_port();
     let Some(_v6) = nginx_on(&["[::1]:{PORT}".into()], &format!("root {};", w.path().display()), "", port) else {

@@ -7,15 +7,9 @@ use std::fs;
 
 use common::*;
 
-fn webroot() -> tempfile::TempDir {
-    let dir = public_dir();
-    fs::write(dir.path().join("index.html"), "<h1>site</h1>\n").unwrap();
-    dir
-}
-
 #[test]
 fn apache_serving_webroot_passes() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let Some(server) = apache(w.path(), "") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -25,7 +19,7 @@ fn apache_serving_webroot_passes() {
 
 #[test]
 fn apache_dot_rule_is_dotfiles_blocked() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let Some(server) = apache(w.path(), "RedirectMatch 403 /\\.") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -36,8 +30,8 @@ fn apache_dot_rule_is_dotfiles_blocked() {
 
 #[test]
 fn apache_front_controller_is_catch_all() {
-    let w = webroot();
-    let other = webroot();
+    let w = site_dir();
+    let other = site_dir();
     let before = snapshot(w.path());
     let rules = format!(
         "<Directory {}>\n Require all granted\n RewriteEngine On\n RewriteCond %{{REQUEST_FILENAME}} !-f\n RewriteRule ^ index.html [L]\n</Directory>",
@@ -52,8 +46,8 @@ fn apache_front_controller_is_catch_all() {
 
 #[test]
 fn apache_other_document_root_is_webroot_not_served() {
-    let w = webroot();
-    let other = webroot();
+    let w = site_dir();
+    let other = site_dir();
     let before = snapshot(w.path());
     let Some(server) = apache(other.path(), "") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -64,7 +58,7 @@ fn apache_other_document_root_is_webroot_not_served() {
 
 #[test]
 fn lighttpd_serving_webroot_passes() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let Some(server) = lighttpd(w.path(), "") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -74,7 +68,7 @@ fn lighttpd_serving_webroot_passes() {
 
 #[test]
 fn lighttpd_dot_rule_is_dotfiles_blocked() {
-    let w = webroot();
+    let w = site_dir();
     let before = snapshot(w.path());
     let Some(server) = lighttpd(w.path(), "$HTTP[\"url\"] =~ \"^/\\.\" { url.access-deny = (\"\") }") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -85,8 +79,8 @@ fn lighttpd_dot_rule_is_dotfiles_blocked() {
 
 #[test]
 fn lighttpd_other_root_is_webroot_not_served() {
-    let w = webroot();
-    let other = webroot();
+    let w = site_dir();
+    let other = site_dir();
     let before = snapshot(w.path());
     let Some(server) = lighttpd(other.path(), "") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -97,7 +91,7 @@ fn lighttpd_other_root_is_webroot_not_served() {
 
 #[test]
 fn nginx_basic_auth_is_auth_required() {
-    let w = webroot();
+    let w = site_dir();
     let auth = public_dir();
     fs::write(auth.path().join("htpasswd"), "user:{PLAIN}secret\n").unwrap();
     let body = format!("root {}; auth_basic \"private\"; auth_basic_user_file {}/htpasswd;", w.path().display(), auth.path().display());
@@ -109,7 +103,7 @@ fn nginx_basic_auth_is_auth_required() {
 
 #[test]
 fn nginx_dead_upstream_is_server_error() {
-    let w = webroot();
+    let w = site_dir();
     let dead = free_port();
     let Some(server) = nginx(&format!("location / {{ proxy_pass http://127.0.0.1:{dead}; }}"), "") else { return };
     let run = check(w.path(), server.port, &[]);
@@ -119,7 +113,7 @@ fn nginx_dead_upstream_is_server_error() {
 
 #[test]
 fn cdn_headers_add_cdn_proxy_info() {
-    let w = webroot();
+    let w = site_dir();
     let body = "add_header CF-Ray 8a1b2c3d4e5f6789-AMS always; return 404;";
     let Some(server) = nginx(body, "") else { return };
     let run = check(w.path(), server.port, &[]);

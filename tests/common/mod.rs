@@ -120,7 +120,14 @@ impl Drop for Server {
     }
 }
 
-/// A temporary folder readable by the web server's workers (mode 0755).
+/// Creates a webroot with a page in it, readable by the web server's workers.
+pub fn site_dir() -> tempfile::TempDir {
+    let dir = public_dir();
+    fs::write(dir.path().join("index.html"), "<h1>site</h1>\n").unwrap();
+    dir
+}
+
+/// Creates a temporary folder readable by the web server's workers (mode 0755).
 pub fn public_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
