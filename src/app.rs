@@ -28,12 +28,12 @@ pub fn run(cli: Cli) -> Exit {
     init_logging(cli.verbose, is_server);
     init_color(cli.color);
 
-    // A check is I/O-bound and spends its time in the kernel; one thread avoids cross-thread
-    // wake-ups and leaves the other cores to the servers it talks to (measured in
-    // bench/bulk.sh: about 40 % more names per second on 2 cores than two workers). The
-    // responder serves many clients and gets a thread per core, except with one CPU, where
-    // more threads only add wake-ups (lower p99 in bench/serve-vs-nginx.sh, which pins the
-    // server to one CPU).
+    // A check is I/O-bound and spends its time in the kernel. One thread avoids cross-thread
+    // wake-ups and leaves the other cores to the servers it talks to: bench/bulk.sh measured
+    // about 40 % more names per second on 2 cores than with two workers. The responder serves
+    // many clients and gets a thread per core, except with one CPU, where more threads only
+    // add wake-ups (bench/serve-vs-nginx.sh, which pins the server to one CPU, showed a
+    // lower p99 with one thread).
     let one_cpu = std::thread::available_parallelism().is_ok_and(|n| n.get() == 1);
     let mut builder = match cli.command {
         Command::Serve(_) if !one_cpu => tokio::runtime::Builder::new_multi_thread(),
@@ -394,7 +394,7 @@ fn collect_jobs(args: &CheckArgs, uses_files: bool) -> Result<Vec<Job>, String> 
     Ok(jobs)
 }
 
-/// A progress bar on stderr, for more than one name when stderr is a terminal.
+/// Creates a progress bar on stderr, for more than one name when stderr is a terminal.
 fn progress_bar(total: usize, quiet: bool) -> Option<indicatif::ProgressBar> {
     if quiet || total < 2 || !std::io::stderr().is_terminal() {
         return None;
@@ -473,7 +473,7 @@ pub async fn wait_for_signal() -> Exit {
 /// cleanup is recorded too instead of ending the process.
 ///
 /// NOTE: a signal in the first milliseconds, before this runs, ends the process the
-/// default way; nothing has been written by then, and a shell shows the same status.
+/// default way. Nothing has been written by then, and a shell shows the same status.
 #[cfg(unix)]
 pub fn listen_for_signals() -> impl std::future::Future<Output = Exit> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -548,7 +548,7 @@ impl Drop for CleanupOnDrop<'_> {
     }
 }
 
-/// Where `check` keeps the token when it writes no file, chosen on the command line.
+/// The place `check` keeps the token when it writes no file, chosen on the command line.
 enum Target {
     /// A file an ACME client already wrote; the check only reads it through the server.
     Written(Challenge),
@@ -747,7 +747,7 @@ async fn certbot_auth(layout: Result<Layout, String>, no_stop: bool, options: &C
     }
 
     if no_stop {
-        eprintln!("acme-preflight: the CA would fail this challenge; certbot will answer it anyway (--no-stop)");
+        eprintln!("acme-preflight: the CA would fail this challenge; certbot will respond to it anyway (--no-stop)");
         return Ok(exit);
     }
     let Some(pid) = hook::find_certbot() else {
@@ -816,14 +816,14 @@ async fn dehydrated(options: &CheckOptions, event: &[String], remove_from: Optio
         && let Some(layout) = remove_from
     {
         for triple in arguments.chunks(3) {
-            // Only a file that still holds dehydrated's key authorization is removed.
+            // Only a file that still contains dehydrated's key authorization is removed.
             for problem in hook::remove_challenge(layout, &triple[1], &triple[2]) {
                 eprintln!("acme-preflight: warning: {problem}");
             }
         }
     }
     if worst != Exit::Pass {
-        eprintln!("acme-preflight: the CA would fail this challenge; exiting non-zero so that dehydrated stops before answering it");
+        eprintln!("acme-preflight: the CA would fail this challenge; exiting non-zero so that dehydrated stops before it responds to the challenge");
     }
     Ok(worst)
 }

@@ -54,7 +54,7 @@ const SNIFF_BYTES: usize = 24;
 /// without returning, would otherwise keep a worker thread parsing until the deadline.
 pub const MAX_CONNECTION_BYTES: usize = 1024 * 1024;
 
-/// How one fetch chain is made.
+/// Settings for one fetch chain.
 pub struct FetchConfig<'a> {
     pub profile: &'static Profile,
     pub ports: Ports,
@@ -63,7 +63,7 @@ pub struct FetchConfig<'a> {
     pub timeout: Duration,
 }
 
-/// What went wrong on one hop, before any judgment of the answer.
+/// A failure on one hop, before the response is judged.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchError {
     Dns(ResolveError),
@@ -366,8 +366,8 @@ fn redirect_location(profile: &Profile, hop: &Hop) -> Option<String> {
 
 /// Resolves a redirect host and picks the address the CA would connect to first.
 ///
-/// NOTE: Let's Encrypt's fallback to IPv4 on a redirect hop is not covered by its tests;
-/// its HTTP client dials with one address at a time, so this follows the first hop's rule.
+/// NOTE: Let's Encrypt's tests do not cover the fallback to IPv4 on a redirect hop. Its
+/// HTTP client dials one address at a time, so this follows the first hop's rule.
 async fn pick_address(
     config: &FetchConfig<'_>,
     host: &Host,
@@ -528,8 +528,8 @@ where
     hop.status = Some(response.status().as_u16());
     hop.headers = keep_headers(response.headers());
     // NOTE: a byte that is not UTF-8 becomes U+FFFD here and so %EF%BF%BD in the next
-    // request, while Go's client keeps the byte and sends %XX for it; a server that
-    // redirects to such a path may answer the two requests differently.
+    // request, while Go's client keeps the byte and sends %XX for it. A server that
+    // redirects to such a path may respond differently to the two requests.
     hop.location = response
         .headers()
         .get("location")

@@ -1,8 +1,8 @@
 //! The closed set of findings, and the one classifier from a fetch to a CA verdict.
 //!
-//! Codes are stable: scripts match on them, and docs/findings.md lists them. Symptom codes
-//! say what the CA would see; root-cause codes say why, and take precedence as `primary`
-//! when the diagnosis can tell.
+//! Codes are stable: scripts match on them, and docs/findings.md lists them. A symptom code
+//! names what the CA would see. A root-cause code names why, and becomes `primary` when the
+//! diagnosis can tell.
 
 use std::fmt;
 
@@ -13,7 +13,7 @@ use crate::profile::{Profile, ProfileName, RedirectViolation};
 use crate::resolve::ResolveError;
 use crate::sanitize;
 
-/// How bad a finding is. Sorted error first.
+/// The severity of a finding, ordered from error to info.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -110,7 +110,7 @@ impl Serialize for Code {
     }
 }
 
-/// What the diagnosis saw, for the report's `evidence`.
+/// The observations behind a finding, reported as `evidence`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,7 +145,7 @@ pub struct Finding {
     pub evidence: Option<Evidence>,
 }
 
-/// What the CA would conclude from one fetch chain.
+/// The CA's conclusion from one fetch chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Judgement {
     Pass,

@@ -1,11 +1,10 @@
 //! Placing challenge files in a webroot and removing exactly what was placed.
 //!
-//! The rules follow certbot's webroot plugin, the most careful of the common clients:
-//! missing folders are created with mode 0755 and, when running as root, given the
-//! webroot's owner; files are written to a temporary name in the same folder and linked
-//! into place without replacing anything; cleanup removes the files this run wrote and then
-//! only the folders it created, and only while they are empty. A file or folder that was
-//! there before is never modified or removed.
+//! The rules follow certbot's webroot plugin. Missing folders are created with mode 0755
+//! and, when running as root, given the webroot's owner. Files are written to a temporary
+//! name in the same folder and linked into place without replacing anything. Cleanup
+//! removes the files this run wrote, then only the folders it created, and only while they
+//! are empty. A file or folder that was there before is never modified or removed.
 //!
 //! SIGKILL skips every cleanup, so what the tool leaves must identify itself to a later
 //! `acme-preflight clean` (see [`crate::clean`]): token and probe files by their content,
@@ -18,7 +17,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Where challenge files go.
+/// The place challenge files go.
 #[derive(Clone, Debug)]
 pub enum Layout {
     /// The document root; files go to `ROOT/.well-known/acme-challenge/`.
@@ -28,7 +27,7 @@ pub enum Layout {
 }
 
 impl Layout {
-    /// The folder that challenge files are written to.
+    /// Returns the folder that challenge files are written to.
     pub fn challenge_dir(&self) -> PathBuf {
         match self {
             Layout::Webroot(root) => root.join(".well-known").join("acme-challenge"),
@@ -36,7 +35,7 @@ impl Layout {
         }
     }
 
-    /// The document root, which `--challenge-dir` does not reveal.
+    /// Returns the document root, which `--challenge-dir` does not reveal.
     pub fn document_root(&self) -> Option<&Path> {
         match self {
             Layout::Webroot(root) => Some(root),
@@ -44,7 +43,7 @@ impl Layout {
         }
     }
 
-    /// The folder given on the command line.
+    /// Returns the folder given on the command line.
     pub fn given(&self) -> &Path {
         match self {
             Layout::Webroot(path) | Layout::ChallengeDir(path) => path,
@@ -70,7 +69,7 @@ impl Layout {
         }
 
         // The deepest folder that exists on the way to the challenge folder must be a
-        // writable directory; anything else in the way is not ours to replace.
+        // writable directory. Anything else in the way is not ours to replace.
         let mut existing = given.clone();
         for part in relative_challenge_parts(self) {
             let next = existing.join(part);
@@ -151,7 +150,7 @@ struct PlacedFile {
     identity: Option<(u64, u64)>,
 }
 
-/// What this run created, in creation order.
+/// The files and folders this run created, in creation order.
 #[derive(Debug, Default)]
 pub struct Ledger {
     files: Vec<PlacedFile>,
